@@ -1,0 +1,1 @@
+//! Alerts: the Prometheus rule-manager lifecycle and the sinks notifications leave through.

@@ -1,0 +1,4 @@
+//! Forecasting model families, one module each, all with the same shape: a validated
+//! configuration, `fit` on history returning a fitted model, and `forecast(horizon, level)`.
+
+pub mod seasonal;
