@@ -47,16 +47,25 @@ pub enum Error {
 impl Error {
     /// Bad input at `location`.
     pub fn input(location: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Input { location: location.into(), message: message.into() }
+        Error::Input {
+            location: location.into(),
+            message: message.into(),
+        }
     }
 
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// A model failure.
     pub fn model(model: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Model { model: model.into(), message: message.into() }
+        Error::Model {
+            model: model.into(),
+            message: message.into(),
+        }
     }
 }

@@ -21,7 +21,11 @@ pub fn rfc3339(ms: Millis) -> String {
 pub fn parse_timestamp(text: &str) -> Option<Millis> {
     let text = text.trim();
     if let Ok(n) = text.parse::<i64>() {
-        return Some(if n.abs() < 100_000_000_000 { n * 1000 } else { n });
+        return Some(if n.abs() < 100_000_000_000 {
+            n * 1000
+        } else {
+            n
+        });
     }
     if let Ok(f) = text.parse::<f64>() {
         if f.is_finite() {
@@ -32,9 +36,12 @@ pub fn parse_timestamp(text: &str) -> Option<Millis> {
     if let Ok(ts) = text.parse::<Timestamp>() {
         return Some(ts.as_millisecond());
     }
-    let civil = text.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>().ok()?;
-    let zoned = civil.to_zoned(jiff::tz::TimeZone::UTC).ok()?;
-    Some(zoned.timestamp().as_millisecond())
+    let civil = text
+        .replacen(' ', "T", 1)
+        .parse::<jiff::civil::DateTime>()
+        .ok()?;
+    let ts = jiff::tz::TimeZone::UTC.to_timestamp(civil).ok()?;
+    Some(ts.as_millisecond())
 }
 
 /// Parses a Prometheus duration (`30s`, `5m`, `1h30m`, `7d`, `2w`, `500ms`) into milliseconds.
@@ -46,13 +53,17 @@ pub fn parse_duration(text: &str) -> Option<Millis> {
     let mut total: i64 = 0;
     let mut rest = text;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return None;
         }
         let n: i64 = rest[..digits].parse().ok()?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let unit = match &rest[..unit_len] {
             "ms" => 1,
             "s" => 1_000,
@@ -79,7 +90,12 @@ pub fn format_duration(ms: Millis) -> String {
     if ms < 0 {
         out.push('-');
     }
-    for (unit, len) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+    for (unit, len) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+    ] {
         if rest >= len {
             out.push_str(&format!("{}{unit}", rest / len));
             rest %= len;
@@ -98,9 +114,18 @@ mod tests {
     #[test]
     fn parses_nab_and_rfc3339_timestamps() {
         // 2014-03-07T03:41:00Z is 1394163660 seconds after the epoch (date -u -d ... +%s).
-        assert_eq!(parse_timestamp("2014-03-07 03:41:00"), Some(1_394_163_660_000));
-        assert_eq!(parse_timestamp("2014-03-07T03:41:00Z"), Some(1_394_163_660_000));
-        assert_eq!(parse_timestamp("2014-03-07 03:41:00.000000"), Some(1_394_163_660_000));
+        assert_eq!(
+            parse_timestamp("2014-03-07 03:41:00"),
+            Some(1_394_163_660_000)
+        );
+        assert_eq!(
+            parse_timestamp("2014-03-07T03:41:00Z"),
+            Some(1_394_163_660_000)
+        );
+        assert_eq!(
+            parse_timestamp("2014-03-07 03:41:00.000000"),
+            Some(1_394_163_660_000)
+        );
         assert_eq!(parse_timestamp("1394163660"), Some(1_394_163_660_000));
         assert_eq!(parse_timestamp("1394163660000"), Some(1_394_163_660_000));
         assert_eq!(parse_timestamp("yesterday"), None);

@@ -1,1 +1,90 @@
-//! Detectors.
+//! Detectors: per-series state that turns a model into a verdict for every sample.
+//!
+//! A detector is fed samples of one series in time order and answers each with a
+//! [`Verdict`]. Time is the sample's own timestamp, so replaying history gives the same
+//! verdicts as streaming it did.
+
+mod seasonal;
+
+pub use seasonal::{DetectorConfig, SeasonalDetector};
+
+use serde::Serialize;
+
+use crate::time::Millis;
+
+/// What a detector says about one sample.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Not enough history yet: the sample was learned from but not judged.
+    WarmingUp,
+    /// The sample was not used; the reason is counted.
+    Skipped(SkipReason),
+    /// The sample was judged; `evidence.anomalous` says how.
+    Scored(Evidence),
+}
+
+/// Why a sample was not used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// NaN or infinite value (including Prometheus stale markers).
+    NotFinite,
+    /// Same timestamp as the previous sample of the series.
+    Duplicate,
+    /// Older than the previous sample of the series.
+    OutOfOrder,
+}
+
+/// The facts behind a verdict; they become alert annotations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    pub timestamp_ms: Millis,
+    /// The observed value.
+    pub value: f64,
+    /// The forecast for this sample.
+    pub expected: f64,
+    /// The band at the configured interval width.
+    pub lower: f64,
+    pub upper: f64,
+    /// Signed distance from the forecast in band half-widths: beyond ±1 is outside the band.
+    pub deviation: f64,
+    /// How unusual the error is against the series' recent errors, in [0, 1] (the share of
+    /// recent absolute errors that are smaller).
+    pub score: f64,
+    /// Outside the band (and at least `min_deviation` away from the forecast).
+    pub anomalous: bool,
+    /// The model that produced the forecast.
+    pub model: &'static str,
+}
+
+/// Counts of what a detector did with its samples.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DetectorStats {
+    pub samples: u64,
+    pub not_finite: u64,
+    pub duplicates: u64,
+    pub out_of_order: u64,
+    pub warming_up: u64,
+    pub scored: u64,
+    pub anomalies: u64,
+    pub fits: u64,
+    pub fit_errors: u64,
+    /// Restarts from scratch after a gap longer than the history the model keeps.
+    pub resets: u64,
+}
+
+impl DetectorStats {
+    /// Adds `other` to these counts.
+    pub fn add(&mut self, other: &DetectorStats) {
+        self.samples += other.samples;
+        self.not_finite += other.not_finite;
+        self.duplicates += other.duplicates;
+        self.out_of_order += other.out_of_order;
+        self.warming_up += other.warming_up;
+        self.scored += other.scored;
+        self.anomalies += other.anomalies;
+        self.fits += other.fits;
+        self.fit_errors += other.fit_errors;
+        self.resets += other.resets;
+    }
+}

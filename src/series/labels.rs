@@ -49,8 +49,10 @@ impl Labels {
         K: Into<String>,
         V: Into<String>,
     {
-        let mut pairs: Vec<(String, String)> =
-            others.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let mut pairs: Vec<(String, String)> = others
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         pairs.retain(|(k, _)| k != METRIC_NAME);
         pairs.push((METRIC_NAME.to_string(), metric.to_string()));
         Labels::new(pairs)
