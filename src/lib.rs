@@ -16,6 +16,7 @@ pub mod alert;
 pub mod batch;
 pub mod detect;
 pub mod error;
+pub mod eval;
 pub mod ingest;
 pub mod models;
 pub mod replay;
