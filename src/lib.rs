@@ -15,6 +15,7 @@
 pub mod alert;
 pub mod batch;
 pub mod detect;
+pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod ingest;

@@ -1,0 +1,185 @@
+//! The streaming core: routes samples to the rules that watch their series, runs each rule's
+//! detector and drives its alert lifecycle.
+//!
+//! ```text
+//! SampleBatch ─> group by series ─> rayon: per series, per rule ─> detector ─> alert lifecycle
+//!                                                                               │
+//!                                                     notifications (time order) <┘
+//! ```
+//!
+//! `seer replay` and `seer serve` both feed this engine; only where the samples come from and
+//! where notifications go differ. Within one call, each series' samples are put in time order
+//! (a stable sort; rows that had to move are counted as `reordered`); samples older than what a
+//! series has already seen are skipped and counted by its detector.
+
+mod state;
+
+pub use state::{SeriesSummary, WatchSummary};
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::alert::{LifecycleConfig, Notification};
+use crate::batch::SampleBatch;
+use crate::detect::DetectorConfig;
+use crate::models::seasonal::SeasonalityMode;
+use crate::rules::{self, AnomalyRule, RuleSet};
+use crate::series::{Labels, SeriesId};
+use crate::time::Millis;
+
+use state::SeriesState;
+
+/// Settings of an [`Engine`] that are not in the rules.
+#[derive(Debug, Clone, Default)]
+pub struct EngineOptions {
+    /// Alert lifecycle timing (resend interval, resolved retention).
+    pub lifecycle: LifecycleConfig,
+    /// Base of the `generatorURL` of alerts (the service's own address), if known.
+    pub generator_url: Option<String>,
+}
+
+/// An anomaly rule ready to run.
+#[derive(Debug)]
+pub(crate) struct CompiledRule {
+    pub(crate) spec: AnomalyRule,
+    pub(crate) detector: DetectorConfig,
+}
+
+impl CompiledRule {
+    fn new(spec: &AnomalyRule) -> Self {
+        let detector = DetectorConfig {
+            interval_width: spec.interval_width,
+            mode: match spec.seasonality_mode {
+                rules::SeasonalityMode::Additive => SeasonalityMode::Additive,
+                rules::SeasonalityMode::Multiplicative => SeasonalityMode::Multiplicative,
+            },
+            warmup_ms: spec.warmup_ms,
+            refit_every_ms: spec.refit_every_ms,
+            history_ms: spec.history_ms,
+            min_deviation: spec.min_deviation,
+            ..DetectorConfig::default()
+        };
+        CompiledRule { spec: spec.clone(), detector }
+    }
+}
+
+/// Counts across all series.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Samples received.
+    pub samples: u64,
+    /// Samples moved to restore time order within a call.
+    pub reordered: u64,
+    /// Samples of series no rule watches.
+    pub unwatched: u64,
+}
+
+/// One notification and the event time that produced it.
+#[derive(Debug, Clone)]
+pub struct Emitted {
+    pub at_ms: Millis,
+    pub notification: Notification,
+}
+
+/// Per-series state for every rule, and the rules themselves.
+#[derive(Debug)]
+pub struct Engine {
+    rules: Vec<Arc<CompiledRule>>,
+    series: HashMap<SeriesId, SeriesState>,
+    options: EngineOptions,
+    stats: EngineStats,
+}
+
+impl Engine {
+    /// An engine running the available anomaly rules of `rules`. Rules whose model is not
+    /// built in this version are left out; `seer check` and the replay summary report them.
+    pub fn new(rules: &RuleSet, options: EngineOptions) -> Self {
+        let rules = rules
+            .anomaly
+            .iter()
+            .filter(|r| r.available)
+            .map(|r| Arc::new(CompiledRule::new(r)))
+            .collect();
+        Engine { rules, series: HashMap::new(), options, stats: EngineStats::default() }
+    }
+
+    /// Counts so far.
+    pub fn stats(&self) -> EngineStats {
+        self.stats
+    }
+
+    /// Number of series seen.
+    pub fn series_count(&self) -> usize {
+        self.series.len()
+    }
+
+    /// Processes one batch; returns the notifications it caused, in event-time order.
+    pub fn process(&mut self, batch: &SampleBatch) -> Vec<Emitted> {
+        let mut groups: HashMap<SeriesId, Vec<(Millis, f64)>> = HashMap::new();
+        for s in batch.rows() {
+            groups.entry(s.series).or_default().push((s.timestamp_ms, s.value));
+        }
+        let groups = groups
+            .into_iter()
+            .filter_map(|(id, samples)| {
+                let labels = batch.dictionary.get(id)?.clone();
+                Some((labels, samples))
+            })
+            .collect();
+        self.process_grouped(groups)
+    }
+
+    /// Processes samples already grouped by series (any order within a group).
+    pub fn process_grouped(&mut self, groups: Vec<(Arc<Labels>, Vec<(Millis, f64)>)>) -> Vec<Emitted> {
+        let mut jobs: Vec<(SeriesState, Vec<(Millis, f64)>)> = Vec::with_capacity(groups.len());
+        for (labels, mut samples) in groups {
+            self.stats.samples += samples.len() as u64;
+            self.stats.reordered += sort_counting_moves(&mut samples);
+            let id = labels.id();
+            let state = match self.series.remove(&id) {
+                Some(state) => state,
+                None => SeriesState::new(labels, &self.rules, &self.options),
+            };
+            if state.is_unwatched() {
+                self.stats.unwatched += samples.len() as u64;
+            }
+            jobs.push((state, samples));
+        }
+        // A fixed order makes the merged notifications deterministic.
+        jobs.sort_by_key(|(state, _)| state.id());
+
+        let rules = &self.rules;
+        let mut emitted: Vec<Emitted> = jobs
+            .par_iter_mut()
+            .map(|(state, samples)| state.run(samples, rules))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .flatten()
+            .collect();
+        emitted.sort_by_key(|e| e.at_ms);
+
+        for (state, _) in jobs {
+            self.series.insert(state.id(), state);
+        }
+        emitted
+    }
+
+    /// A summary of every series, sorted by labels.
+    pub fn summaries(&self) -> Vec<SeriesSummary> {
+        let mut out: Vec<SeriesSummary> = self.series.values().map(|s| s.summary(&self.rules)).collect();
+        out.sort_by(|a, b| a.labels.to_string().cmp(&b.labels.to_string()));
+        out
+    }
+}
+
+/// Stable-sorts samples by time; returns how many were not already in place.
+fn sort_counting_moves(samples: &mut [(Millis, f64)]) -> u64 {
+    if samples.windows(2).all(|w| w[0].0 <= w[1].0) {
+        return 0;
+    }
+    let before: Vec<Millis> = samples.iter().map(|s| s.0).collect();
+    samples.sort_by_key(|s| s.0);
+    before.iter().zip(samples.iter()).filter(|(a, b)| **a != b.0).count() as u64
+}

@@ -1,0 +1,125 @@
+//! Per-series state: one detector and one alert lifecycle for each rule watching the series.
+
+use std::sync::Arc;
+
+use crate::alert::{self, AlertTracker, NotificationKind};
+use crate::detect::{DetectorStats, Evidence, SeasonalDetector, Verdict};
+use crate::series::{Labels, SeriesId};
+use crate::time::Millis;
+
+use super::{CompiledRule, EngineOptions, Emitted};
+
+/// What one rule did on one series.
+#[derive(Debug, Clone)]
+pub struct WatchSummary {
+    pub rule: String,
+    pub detector: DetectorStats,
+    pub fired: u64,
+    pub resolved: u64,
+}
+
+/// What happened to one series.
+#[derive(Debug, Clone)]
+pub struct SeriesSummary {
+    pub labels: Arc<Labels>,
+    pub watches: Vec<WatchSummary>,
+}
+
+#[derive(Debug)]
+pub(super) struct SeriesState {
+    id: SeriesId,
+    labels: Arc<Labels>,
+    watches: Vec<Watch>,
+}
+
+#[derive(Debug)]
+struct Watch {
+    rule: usize,
+    detector: SeasonalDetector,
+    tracker: AlertTracker,
+    fired: u64,
+    resolved: u64,
+}
+
+impl SeriesState {
+    pub(super) fn new(
+        labels: Arc<Labels>,
+        rules: &[Arc<CompiledRule>],
+        options: &EngineOptions,
+    ) -> Self {
+        let watches = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.spec.selector.matches(&labels))
+            .map(|(i, r)| Watch {
+                rule: i,
+                detector: SeasonalDetector::new(r.detector.clone()),
+                tracker: AlertTracker::new(
+                    &r.spec.alert,
+                    &labels,
+                    options.lifecycle.clone(),
+                    options.generator_url.clone(),
+                ),
+                fired: 0,
+                resolved: 0,
+            })
+            .collect();
+        SeriesState { id: labels.id(), labels, watches }
+    }
+
+    pub(super) fn id(&self) -> SeriesId {
+        self.id
+    }
+
+    pub(super) fn is_unwatched(&self) -> bool {
+        self.watches.is_empty()
+    }
+
+    /// Runs time-ordered samples through every watch.
+    pub(super) fn run(&mut self, samples: &[(Millis, f64)], _rules: &[Arc<CompiledRule>]) -> Vec<Emitted> {
+        let mut out = Vec::new();
+        for watch in &mut self.watches {
+            for &(ts, value) in samples {
+                let condition = match watch.detector.observe(ts, value) {
+                    Verdict::Skipped(_) => continue,
+                    Verdict::WarmingUp => None,
+                    Verdict::Scored(e) if e.anomalous => Some(to_alert_evidence(&e)),
+                    Verdict::Scored(_) => None,
+                };
+                for notification in watch.tracker.eval(ts, condition) {
+                    match notification.kind {
+                        NotificationKind::Fired => watch.fired += 1,
+                        NotificationKind::Resolved => watch.resolved += 1,
+                        _ => {}
+                    }
+                    out.push(Emitted { at_ms: ts, notification });
+                }
+            }
+        }
+        out
+    }
+
+    pub(super) fn summary(&self, rules: &[Arc<CompiledRule>]) -> SeriesSummary {
+        SeriesSummary {
+            labels: self.labels.clone(),
+            watches: self
+                .watches
+                .iter()
+                .map(|w| WatchSummary {
+                    rule: rules[w.rule].spec.alert.name.clone(),
+                    detector: *w.detector.stats(),
+                    fired: w.fired,
+                    resolved: w.resolved,
+                })
+                .collect(),
+        }
+    }
+}
+
+fn to_alert_evidence(e: &Evidence) -> alert::Evidence {
+    alert::Evidence::new(e.value)
+        .with_expected(e.expected)
+        .with_range(e.lower, e.upper)
+        .with_deviation(e.deviation)
+        .with_model(e.model)
+}
