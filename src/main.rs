@@ -111,14 +111,56 @@ fn convert(
 }
 
 fn check(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
-    todo_check(files)
+    let report = seer::rules::check(files);
+    print!("{report}");
+    let errors = report.errors().count();
+    let warnings = report.warnings().count();
+    println!(
+        "{} file(s), {} rule(s): {errors} error(s), {warnings} warning(s)",
+        report.files, report.rules
+    );
+    Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let _ = args;
-    Ok(ExitCode::SUCCESS)
-}
+    use seer::alert::{AlertmanagerConfig, AlertmanagerSink, NdjsonSink, Sink};
+    use seer::replay::{CsvNaming, Delivery};
 
-fn todo_check(_files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let rules_path = args.rules.unwrap_or_else(|| PathBuf::from("models/default.yaml"));
+    let rules = seer::rules::load(&rules_path)?;
+    for warning in &rules.warnings {
+        eprintln!("{warning}");
+    }
+    let inputs = if args.files.is_empty() { vec![PathBuf::from("data")] } else { args.files };
+    let files = seer::replay::expand_inputs(&inputs)?;
+    let csv = CsvNaming { metric: args.metric, labels: args.labels };
+
+    let delivery = if args.all_notifications { Delivery::All } else { Delivery::Transitions };
+    let mut ndjson: NdjsonSink<Box<dyn std::io::Write>> = match &args.out {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            NdjsonSink::new(Box::new(std::io::BufWriter::new(file)), path.display().to_string())
+        }
+        None => NdjsonSink::new(Box::new(std::io::stdout().lock()), "stdout"),
+    };
+    let mut alertmanager = if args.alertmanagers.is_empty() {
+        None
+    } else {
+        let config = AlertmanagerConfig::new(args.alertmanagers.clone());
+        config.validate("--alertmanager")?;
+        Some(AlertmanagerSink::new(config)?)
+    };
+    let mut sinks: Vec<(&mut dyn Sink, Delivery)> = vec![(&mut ndjson, delivery)];
+    if let Some(am) = alertmanager.as_mut() {
+        sinks.push((am, Delivery::All));
+    }
+
+    let options = seer::engine::EngineOptions::default();
+    let summary = seer::replay::run(&files, &csv, &rules, options, &mut sinks)?;
+    drop(sinks);
+    drop(ndjson);
+    eprintln!();
+    eprint!("{summary}");
     Ok(ExitCode::SUCCESS)
 }

@@ -21,7 +21,8 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::alert::{LifecycleConfig, Notification};
+use crate::alert::template::Template;
+use crate::alert::{AlertRule, LifecycleConfig, Notification};
 use crate::batch::SampleBatch;
 use crate::detect::DetectorConfig;
 use crate::models::seasonal::SeasonalityMode;
@@ -45,10 +46,11 @@ pub struct EngineOptions {
 pub(crate) struct CompiledRule {
     pub(crate) spec: AnomalyRule,
     pub(crate) detector: DetectorConfig,
+    pub(crate) alert: AlertRule,
 }
 
 impl CompiledRule {
-    fn new(spec: &AnomalyRule) -> Self {
+    fn new(spec: &AnomalyRule, generator_url: Option<String>) -> Self {
         let detector = DetectorConfig {
             interval_width: spec.interval_width,
             mode: match spec.seasonality_mode {
@@ -61,7 +63,28 @@ impl CompiledRule {
             min_deviation: spec.min_deviation,
             ..DetectorConfig::default()
         };
-        CompiledRule { spec: spec.clone(), detector }
+        let alert = AlertRule {
+            name: spec.alert.name.clone(),
+            for_ms: spec.alert.for_ms,
+            keep_firing_for_ms: spec.alert.keep_firing_for_ms,
+            labels: Labels::new(spec.alert.labels.clone()),
+            // The rules loader rejects bad templates, so none is dropped here in practice.
+            annotations: spec
+                .alert
+                .annotations
+                .iter()
+                .filter_map(|(k, v)| match Template::parse(v) {
+                    Ok(t) => Some((k.clone(), t)),
+                    Err(e) => {
+                        tracing::error!(rule = %spec.alert.name, annotation = %k, error = %e,
+                            "annotation template does not parse; dropped");
+                        None
+                    }
+                })
+                .collect(),
+            generator_url,
+        };
+        CompiledRule { spec: spec.clone(), detector, alert }
     }
 }
 
@@ -100,7 +123,7 @@ impl Engine {
             .anomaly
             .iter()
             .filter(|r| r.available)
-            .map(|r| Arc::new(CompiledRule::new(r)))
+            .map(|r| Arc::new(CompiledRule::new(r, options.generator_url.clone())))
             .collect();
         Engine { rules, series: HashMap::new(), options, stats: EngineStats::default() }
     }
@@ -140,7 +163,7 @@ impl Engine {
             let id = labels.id();
             let state = match self.series.remove(&id) {
                 Some(state) => state,
-                None => SeriesState::new(labels, &self.rules, &self.options),
+                None => SeriesState::new(labels, &self.rules),
             };
             if state.is_unwatched() {
                 self.stats.unwatched += samples.len() as u64;
@@ -150,10 +173,10 @@ impl Engine {
         // A fixed order makes the merged notifications deterministic.
         jobs.sort_by_key(|(state, _)| state.id());
 
-        let rules = &self.rules;
+        let (rules, options) = (&self.rules, &self.options);
         let mut emitted: Vec<Emitted> = jobs
             .par_iter_mut()
-            .map(|(state, samples)| state.run(samples, rules))
+            .map(|(state, samples)| state.run(samples, rules, options))
             .collect::<Vec<_>>()
             .into_iter()
             .flatten()

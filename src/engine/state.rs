@@ -42,11 +42,7 @@ struct Watch {
 }
 
 impl SeriesState {
-    pub(super) fn new(
-        labels: Arc<Labels>,
-        rules: &[Arc<CompiledRule>],
-        options: &EngineOptions,
-    ) -> Self {
+    pub(super) fn new(labels: Arc<Labels>, rules: &[Arc<CompiledRule>]) -> Self {
         let watches = rules
             .iter()
             .enumerate()
@@ -54,12 +50,7 @@ impl SeriesState {
             .map(|(i, r)| Watch {
                 rule: i,
                 detector: SeasonalDetector::new(r.detector.clone()),
-                tracker: AlertTracker::new(
-                    &r.spec.alert,
-                    &labels,
-                    options.lifecycle.clone(),
-                    options.generator_url.clone(),
-                ),
+                tracker: AlertTracker::new((*labels).clone()),
                 fired: 0,
                 resolved: 0,
             })
@@ -76,9 +67,15 @@ impl SeriesState {
     }
 
     /// Runs time-ordered samples through every watch.
-    pub(super) fn run(&mut self, samples: &[(Millis, f64)], _rules: &[Arc<CompiledRule>]) -> Vec<Emitted> {
+    pub(super) fn run(
+        &mut self,
+        samples: &[(Millis, f64)],
+        rules: &[Arc<CompiledRule>],
+        options: &EngineOptions,
+    ) -> Vec<Emitted> {
         let mut out = Vec::new();
         for watch in &mut self.watches {
+            let rule = &rules[watch.rule].alert;
             for &(ts, value) in samples {
                 let condition = match watch.detector.observe(ts, value) {
                     Verdict::Skipped(_) => continue,
@@ -86,11 +83,12 @@ impl SeriesState {
                     Verdict::Scored(e) if e.anomalous => Some(to_alert_evidence(&e)),
                     Verdict::Scored(_) => None,
                 };
-                for notification in watch.tracker.eval(ts, condition) {
+                let sent = watch.tracker.eval(rule, &options.lifecycle, ts, condition);
+                if let Some(notification) = sent {
                     match notification.kind {
                         NotificationKind::Fired => watch.fired += 1,
                         NotificationKind::Resolved => watch.resolved += 1,
-                        _ => {}
+                        NotificationKind::Resent => {}
                     }
                     out.push(Emitted { at_ms: ts, notification });
                 }

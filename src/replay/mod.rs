@@ -15,7 +15,10 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::alert::{Notification, Sink};
+use crate::engine::{Engine, EngineOptions};
 use crate::ingest;
+use crate::rules::RuleSet;
 use crate::series::{Labels, SeriesId};
 use crate::time::Millis;
 use crate::{Error, Result};
@@ -118,6 +121,60 @@ pub fn load(files: &[PathBuf], csv: &CsvNaming) -> Result<Vec<SeriesSamples>> {
     let mut out: Vec<SeriesSamples> = groups.into_values().collect();
     out.sort_by_key(|(labels, _)| labels.id());
     Ok(out)
+}
+
+/// Which notifications a sink receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Every notification, resends included (what an Alertmanager should get).
+    All,
+    /// Only firing and resolved transitions (what a person reading the output wants).
+    Transitions,
+}
+
+/// Replays `files` through the available anomaly rules of `rules` and hands notifications to
+/// `sinks` in event-time order. Returns the summary table.
+///
+/// # Errors
+///
+/// A file that cannot be read (the error names it) or a sink that fails.
+pub fn run(
+    files: &[PathBuf],
+    csv: &CsvNaming,
+    rules: &RuleSet,
+    options: EngineOptions,
+    sinks: &mut [(&mut dyn Sink, Delivery)],
+) -> Result<ReplaySummary> {
+    let started = std::time::Instant::now();
+    let groups = load(files, csv)?;
+    let mut engine = Engine::new(rules, options);
+    let emitted = engine.process_grouped(groups);
+    let all: Vec<Notification> = emitted.into_iter().map(|e| e.notification).collect();
+    let transitions: Vec<Notification> =
+        all.iter().filter(|n| n.kind.is_transition()).cloned().collect();
+    for (sink, delivery) in sinks.iter_mut() {
+        match delivery {
+            Delivery::All => sink.send(&all)?,
+            Delivery::Transitions => sink.send(&transitions)?,
+        }
+    }
+    Ok(ReplaySummary {
+        series: engine.summaries(),
+        engine: engine.stats(),
+        wall: started.elapsed(),
+        unavailable: rules
+            .rules()
+            .filter(|r| !r.available)
+            .map(|r| {
+                format!(
+                    "{} ({}): model {} is not available in this version",
+                    r.alert.name,
+                    r.origin,
+                    r.model.as_str()
+                )
+            })
+            .collect(),
+    })
 }
 
 #[cfg(test)]

@@ -1066,6 +1066,15 @@ impl Walker<'_> {
                     continue;
                 }
             };
+            if !labels {
+                if let Err(reason) = crate::alert::template::validate(text) {
+                    let problem = self.error(line, &path, "bad annotation template");
+                    problem.value = Some(text.to_string());
+                    problem.detail = reason;
+                    ok = false;
+                    continue;
+                }
+            }
             out.insert(name.as_str().to_string(), text.to_string());
         }
         ok.then_some(out)
