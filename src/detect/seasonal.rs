@@ -260,11 +260,11 @@ impl Grid {
     fn close_until(&mut self, idx: i64, config: &DetectorConfig) {
         if let Some((open, sum, count)) = self.open.take() {
             let mean = sum / count as f64;
-            self.push_bucket(open, mean);
+            self.push_bucket(open, mean, config.interval_width);
         }
         let next = self.start + self.buckets.len() as i64;
         for empty in next..idx {
-            self.push_bucket(empty, f64::NAN);
+            self.push_bucket(empty, f64::NAN, config.interval_width);
         }
         let keep = (config.history_ms / self.bucket_ms).max(1) as usize;
         while self.buckets.len() > keep {
@@ -273,18 +273,23 @@ impl Grid {
         }
     }
 
-    fn push_bucket(&mut self, idx: i64, mean: f64) {
+    fn push_bucket(&mut self, idx: i64, mean: f64, interval_width: f64) {
         if self.buckets.is_empty() {
             self.start = idx;
         }
         self.buckets.push_back(mean);
+        let clip = match &self.fitted {
+            Some(f) => self.half_width(interval_width, f, 1),
+            None => return,
+        };
         if let Some(f) = self.fitted.as_mut() {
             // Bring the model's level up to this bucket; buckets before its origin were fitted.
+            // Errors beyond the band move the level only as far as the band's edge.
             let step = idx - f.origin;
             if step >= f.model.next_step() as i64 {
                 let gap = (step - f.model.next_step() as i64) as usize;
                 f.model.skip(gap);
-                f.model.update(mean);
+                f.model.update_clipped(mean, clip);
             }
         }
     }

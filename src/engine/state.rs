@@ -118,6 +118,5 @@ fn to_alert_evidence(e: &Evidence) -> alert::Evidence {
     alert::Evidence::new(e.value)
         .with_expected(e.expected)
         .with_range(e.lower, e.upper)
-        .with_deviation(e.deviation)
         .with_model(e.model)
 }

@@ -308,6 +308,21 @@ impl FittedSeasonal {
         self.next += 1;
     }
 
+    /// Like [`update`](Self::update), but the one-step error moves the level by at most
+    /// `clip` (on the model's scale): Huber-style robust smoothing (Gelper, Fried and Croux
+    /// 2010, "Robust forecasting with exponential and Holt-Winters smoothing"), so a spike does
+    /// not drag the level after it. A lasting shift is adopted at the next fit.
+    pub fn update_clipped(&mut self, value: f64, clip: f64) {
+        let x = self.transform(value);
+        if x.is_finite() {
+            let d = x - self.seasonal_at(self.next);
+            let error = d - self.level;
+            let error = if clip.is_finite() && clip > 0.0 { error.clamp(-clip, clip) } else { error };
+            self.level += self.alpha * error;
+        }
+        self.next += 1;
+    }
+
     /// Skips `steps` unobserved steps (a gap): the level stays, the season moves on.
     pub fn skip(&mut self, steps: usize) {
         self.next += steps;
