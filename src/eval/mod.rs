@@ -1,1 +1,13 @@
-//! Benchmark harnesses and their scorers.
+//! Benchmark scorers: how seer's detectors and models are measured against public benchmarks,
+//! each implementing the benchmark's published scoring rules so that results compare with the
+//! published tables.
+//!
+//! - [`nab`]: the Numenta Anomaly Benchmark (windowed, time-weighted anomaly detection score);
+//! - [`tcpd`]: the Turing Change Point Dataset (F1 with a margin, and segment covering);
+//! - [`m4`]: the M4 forecasting competition, hourly series (sMAPE, MASE, OWA, Naive2).
+
+pub mod m4;
+pub mod nab;
+pub mod tcpd;
+
+pub use nab::{load_detector_scores, score_corpus, NabCorpus, NabReport};
