@@ -22,7 +22,8 @@ fn series(n: usize) -> Vec<f64> {
             state ^= state << 17;
             let noise = (state % 1000) as f64 / 1000.0 - 0.5;
             let day = 2.0 * std::f64::consts::PI * (i % PER_DAY) as f64 / PER_DAY as f64;
-            let week = 2.0 * std::f64::consts::PI * (i % (7 * PER_DAY)) as f64 / (7 * PER_DAY) as f64;
+            let week =
+                2.0 * std::f64::consts::PI * (i % (7 * PER_DAY)) as f64 / (7 * PER_DAY) as f64;
             100.0 + 20.0 * day.sin() + 5.0 * week.cos() + 3.0 * noise
         })
         .collect()

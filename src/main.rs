@@ -70,7 +70,9 @@ struct ReplayArgs {
 }
 
 fn parse_label(text: &str) -> Result<(String, String), String> {
-    let (k, v) = text.split_once('=').ok_or_else(|| format!("{text:?} is not name=value"))?;
+    let (k, v) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not name=value"))?;
     if !Labels::valid_name(k) {
         return Err(format!("{k:?} is not a valid label name"));
     }
@@ -82,7 +84,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(args) => replay(args),
         Command::Check { files } => check(&files),
-        Command::Convert { input, metric, labels, out } => convert(&input, &metric, labels, &out),
+        Command::Convert {
+            input,
+            metric,
+            labels,
+            out,
+        } => convert(&input, &metric, labels, &out),
     };
     match result {
         Ok(code) => code,
@@ -104,9 +111,14 @@ fn convert(
     }
     let labels = Labels::with_metric(metric, labels);
     let batch = seer::ingest::read_csv(input, &labels)?;
-    seer::ingest::write_parquet(out, &[batch.clone()])
+    seer::ingest::write_parquet(out, std::slice::from_ref(&batch))
         .with_context(|| format!("writing {}", out.display()))?;
-    eprintln!("wrote {} samples of {} to {}", batch.len(), labels, out.display());
+    eprintln!(
+        "wrote {} samples of {} to {}",
+        batch.len(),
+        labels,
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -119,28 +131,48 @@ fn check(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
         "{} file(s), {} rule(s): {errors} error(s), {warnings} warning(s)",
         report.files, report.rules
     );
-    Ok(if report.has_errors() { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if report.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     use seer::alert::{AlertmanagerConfig, AlertmanagerSink, NdjsonSink, Sink};
     use seer::replay::{CsvNaming, Delivery};
 
-    let rules_path = args.rules.unwrap_or_else(|| PathBuf::from("models/default.yaml"));
+    let rules_path = args
+        .rules
+        .unwrap_or_else(|| PathBuf::from("models/default.yaml"));
     let rules = seer::rules::load(&rules_path)?;
     for warning in &rules.warnings {
         eprintln!("{warning}");
     }
-    let inputs = if args.files.is_empty() { vec![PathBuf::from("data")] } else { args.files };
+    let inputs = if args.files.is_empty() {
+        vec![PathBuf::from("data")]
+    } else {
+        args.files
+    };
     let files = seer::replay::expand_inputs(&inputs)?;
-    let csv = CsvNaming { metric: args.metric, labels: args.labels };
+    let csv = CsvNaming {
+        metric: args.metric,
+        labels: args.labels,
+    };
 
-    let delivery = if args.all_notifications { Delivery::All } else { Delivery::Transitions };
+    let delivery = if args.all_notifications {
+        Delivery::All
+    } else {
+        Delivery::Transitions
+    };
     let mut ndjson: NdjsonSink<Box<dyn std::io::Write>> = match &args.out {
         Some(path) => {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("creating {}", path.display()))?;
-            NdjsonSink::new(Box::new(std::io::BufWriter::new(file)), path.display().to_string())
+            NdjsonSink::new(
+                Box::new(std::io::BufWriter::new(file)),
+                path.display().to_string(),
+            )
         }
         None => NdjsonSink::new(Box::new(std::io::stdout().lock()), "stdout"),
     };

@@ -72,7 +72,11 @@ fn replayed_anomaly_reaches_alertmanager_and_resolves() {
     let history: Vec<(i64, f64)> = (0..n)
         .map(|i| {
             let ts = end - (n - 1 - i) * STEP_MS;
-            let v = if i >= n - 8 { 4.0 * normal(i) } else { normal(i) };
+            let v = if i >= n - 8 {
+                4.0 * normal(i)
+            } else {
+                normal(i)
+            };
             (ts / 1000, v)
         })
         .collect();
@@ -104,17 +108,26 @@ fn replayed_anomaly_reaches_alertmanager_and_resolves() {
     .collect();
     assert_eq!(string_map(&alert["labels"]), expected);
     let annotations = string_map(&alert["annotations"]);
-    assert_eq!(annotations["summary"], "Checkout latency on web-7 left its usual range");
+    assert_eq!(
+        annotations["summary"],
+        "Checkout latency on web-7 left its usual range"
+    );
     assert_eq!(annotations["model"], "seasonal");
     // The annotations are those of one of the slow samples: about 4x what the model expected,
     // and the expectation within the series' normal range (0.2 s +- 30%).
     let value: f64 = annotations["value"].parse().unwrap();
     let expected_value: f64 = annotations["expected"].parse().unwrap();
     let slow: Vec<f64> = (n - 8..n).map(|i| 4.0 * normal(i)).collect();
-    assert!(slow.iter().any(|v| (v - value).abs() < 1e-9), "{annotations:?}");
+    assert!(
+        slow.iter().any(|v| (v - value).abs() < 1e-9),
+        "{annotations:?}"
+    );
     assert!((0.13..0.27).contains(&expected_value), "{annotations:?}");
     assert!(value / expected_value > 3.0, "{annotations:?}");
-    assert!(annotations["expected_range"].starts_with('['), "{annotations:?}");
+    assert!(
+        annotations["expected_range"].starts_with('['),
+        "{annotations:?}"
+    );
     assert_eq!(alert["status"]["state"], "active");
 
     // One normal sample a minute later resolves it; Alertmanager then stops listing it.
@@ -124,7 +137,11 @@ fn replayed_anomaly_reaches_alertmanager_and_resolves() {
     let resolved: Vec<Notification> = emitted.into_iter().map(|e| e.notification).collect();
     assert_eq!(resolved.len(), 1, "{resolved:#?}");
     assert_eq!(resolved[0].kind, NotificationKind::Resolved);
-    sink.send(&resolved).expect("Alertmanager accepts the resolution");
+    sink.send(&resolved)
+        .expect("Alertmanager accepts the resolution");
     let alerts = alertmanager.wait_for_alerts(&[filter], Duration::from_secs(5), |a| a.is_empty());
-    assert!(alerts.is_empty(), "still listed after resolution: {alerts:#?}");
+    assert!(
+        alerts.is_empty(),
+        "still listed after resolution: {alerts:#?}"
+    );
 }

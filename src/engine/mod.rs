@@ -84,7 +84,11 @@ impl CompiledRule {
                 .collect(),
             generator_url,
         };
-        CompiledRule { spec: spec.clone(), detector, alert }
+        CompiledRule {
+            spec: spec.clone(),
+            detector,
+            alert,
+        }
     }
 }
 
@@ -125,7 +129,12 @@ impl Engine {
             .filter(|r| r.available)
             .map(|r| Arc::new(CompiledRule::new(r, options.generator_url.clone())))
             .collect();
-        Engine { rules, series: HashMap::new(), options, stats: EngineStats::default() }
+        Engine {
+            rules,
+            series: HashMap::new(),
+            options,
+            stats: EngineStats::default(),
+        }
     }
 
     /// Counts so far.
@@ -142,7 +151,10 @@ impl Engine {
     pub fn process(&mut self, batch: &SampleBatch) -> Vec<Emitted> {
         let mut groups: HashMap<SeriesId, Vec<(Millis, f64)>> = HashMap::new();
         for s in batch.rows() {
-            groups.entry(s.series).or_default().push((s.timestamp_ms, s.value));
+            groups
+                .entry(s.series)
+                .or_default()
+                .push((s.timestamp_ms, s.value));
         }
         let groups = groups
             .into_iter()
@@ -155,7 +167,7 @@ impl Engine {
     }
 
     /// Processes samples already grouped by series (any order within a group).
-    pub fn process_grouped(&mut self, groups: Vec<(Arc<Labels>, Vec<(Millis, f64)>)>) -> Vec<Emitted> {
+    pub fn process_grouped(&mut self, groups: Vec<crate::replay::SeriesSamples>) -> Vec<Emitted> {
         let mut jobs: Vec<(SeriesState, Vec<(Millis, f64)>)> = Vec::with_capacity(groups.len());
         for (labels, mut samples) in groups {
             self.stats.samples += samples.len() as u64;
@@ -191,8 +203,12 @@ impl Engine {
 
     /// A summary of every series, sorted by labels.
     pub fn summaries(&self) -> Vec<SeriesSummary> {
-        let mut out: Vec<SeriesSummary> = self.series.values().map(|s| s.summary(&self.rules)).collect();
-        out.sort_by(|a, b| a.labels.to_string().cmp(&b.labels.to_string()));
+        let mut out: Vec<SeriesSummary> = self
+            .series
+            .values()
+            .map(|s| s.summary(&self.rules))
+            .collect();
+        out.sort_by_key(|s| s.labels.to_string());
         out
     }
 }
@@ -204,5 +220,9 @@ fn sort_counting_moves(samples: &mut [(Millis, f64)]) -> u64 {
     }
     let before: Vec<Millis> = samples.iter().map(|s| s.0).collect();
     samples.sort_by_key(|s| s.0);
-    before.iter().zip(samples.iter()).filter(|(a, b)| **a != b.0).count() as u64
+    before
+        .iter()
+        .zip(samples.iter())
+        .filter(|(a, b)| **a != b.0)
+        .count() as u64
 }

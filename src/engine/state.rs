@@ -7,7 +7,7 @@ use crate::detect::{DetectorStats, Evidence, SeasonalDetector, Verdict};
 use crate::series::{Labels, SeriesId};
 use crate::time::Millis;
 
-use super::{CompiledRule, EngineOptions, Emitted};
+use super::{CompiledRule, Emitted, EngineOptions};
 
 /// What one rule did on one series.
 #[derive(Debug, Clone)]
@@ -55,7 +55,11 @@ impl SeriesState {
                 resolved: 0,
             })
             .collect();
-        SeriesState { id: labels.id(), labels, watches }
+        SeriesState {
+            id: labels.id(),
+            labels,
+            watches,
+        }
     }
 
     pub(super) fn id(&self) -> SeriesId {
@@ -90,7 +94,10 @@ impl SeriesState {
                         NotificationKind::Resolved => watch.resolved += 1,
                         NotificationKind::Resent => {}
                     }
-                    out.push(Emitted { at_ms: ts, notification });
+                    out.push(Emitted {
+                        at_ms: ts,
+                        notification,
+                    });
                 }
             }
         }

@@ -207,7 +207,7 @@ fn convert_long(name: &str, first_row: usize, batch: &RecordBatch) -> Result<Sam
     let mut builder = SampleBatchBuilder::new();
     // Consecutive rows usually belong to the same series: reuse the last fingerprint.
     let mut last: Option<(usize, SeriesId)> = None;
-    for row in 0..batch.num_rows() {
+    for (row, &timestamp) in ts.iter().enumerate() {
         let same = match (last, labels) {
             (Some((prev, _)), Some(map)) => {
                 metric.value(prev) == metric.value(row) && map.value(prev) == map.value(row)
@@ -222,7 +222,7 @@ fn convert_long(name: &str, first_row: usize, batch: &RecordBatch) -> Result<Sam
             builder.intern(series)
         };
         last = Some((row, id));
-        builder.push(id, ts[row], value.value(row));
+        builder.push(id, timestamp, value.value(row));
     }
     Ok(builder.finish())
 }

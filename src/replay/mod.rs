@@ -39,8 +39,15 @@ pub struct CsvNaming {
 impl CsvNaming {
     /// The label set for the CSV file at `path`.
     pub fn labels_for(&self, path: &Path) -> Labels {
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("series").to_string();
-        let metric = self.metric.clone().unwrap_or_else(|| metric_name_from(&stem));
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("series")
+            .to_string();
+        let metric = self
+            .metric
+            .clone()
+            .unwrap_or_else(|| metric_name_from(&stem));
         let mut pairs = self.labels.clone();
         if !pairs.iter().any(|(k, _)| k == "file") {
             pairs.push(("file".to_string(), stem));
@@ -51,8 +58,16 @@ impl CsvNaming {
 
 /// Turns a file stem into a valid metric name (`[a-zA-Z_:][a-zA-Z0-9_:]*`).
 fn metric_name_from(stem: &str) -> String {
-    let mut out: String =
-        stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    let mut out: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
     }
@@ -150,8 +165,11 @@ pub fn run(
     let mut engine = Engine::new(rules, options);
     let emitted = engine.process_grouped(groups);
     let all: Vec<Notification> = emitted.into_iter().map(|e| e.notification).collect();
-    let transitions: Vec<Notification> =
-        all.iter().filter(|n| n.kind.is_transition()).cloned().collect();
+    let transitions: Vec<Notification> = all
+        .iter()
+        .filter(|n| n.kind.is_transition())
+        .cloned()
+        .collect();
     for (sink, delivery) in sinks.iter_mut() {
         match delivery {
             Delivery::All => sink.send(&all)?,
@@ -187,16 +205,23 @@ mod tests {
         let l = naming.labels_for(Path::new("/x/ec2-latency.csv"));
         assert_eq!(l.metric(), "ec2_latency");
         assert_eq!(l.get("file"), Some("ec2-latency"));
-        let naming =
-            CsvNaming { metric: Some("m".into()), labels: vec![("file".into(), "f".into())] };
-        assert_eq!(naming.labels_for(Path::new("a.csv")).to_string(), r#"m{file="f"}"#);
+        let naming = CsvNaming {
+            metric: Some("m".into()),
+            labels: vec![("file".into(), "f".into())],
+        };
+        assert_eq!(
+            naming.labels_for(Path::new("a.csv")).to_string(),
+            r#"m{file="f"}"#
+        );
         assert_eq!(metric_name_from("1abc"), "_1abc");
     }
 
     #[test]
     fn a_directory_without_history_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        let err = expand_inputs(&[dir.path().to_path_buf()]).unwrap_err().to_string();
+        let err = expand_inputs(&[dir.path().to_path_buf()])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no .parquet or .csv"), "{err}");
         assert!(expand_inputs(&[dir.path().join("missing")]).is_err());
     }

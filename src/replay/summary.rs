@@ -37,18 +37,40 @@ impl ReplaySummary {
 
 impl fmt::Display for ReplaySummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let header = ["series", "rule", "samples", "warmup", "scored", "anomalies", "fired",
-            "resolved", "skipped"];
+        let header = [
+            "series",
+            "rule",
+            "samples",
+            "warmup",
+            "scored",
+            "anomalies",
+            "fired",
+            "resolved",
+            "skipped",
+        ];
         let mut rows: Vec<[String; 9]> = Vec::new();
         for s in &self.series {
             if s.watches.is_empty() {
-                rows.push([s.labels.to_string(), "(no rule matches)".into(), String::new(),
-                    String::new(), String::new(), String::new(), String::new(), String::new(),
-                    String::new()]);
+                rows.push([
+                    s.labels.to_string(),
+                    "(no rule matches)".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
             }
             for w in &s.watches {
-                rows.push(row(s.labels.to_string(), w.rule.clone(), &w.detector, w.fired,
-                    w.resolved));
+                rows.push(row(
+                    s.labels.to_string(),
+                    w.rule.clone(),
+                    &w.detector,
+                    w.fired,
+                    w.resolved,
+                ));
             }
         }
         let (totals, fired, resolved) = self.totals();

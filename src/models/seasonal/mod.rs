@@ -317,7 +317,11 @@ impl FittedSeasonal {
         if x.is_finite() {
             let d = x - self.seasonal_at(self.next);
             let error = d - self.level;
-            let error = if clip.is_finite() && clip > 0.0 { error.clamp(-clip, clip) } else { error };
+            let error = if clip.is_finite() && clip > 0.0 {
+                error.clamp(-clip, clip)
+            } else {
+                error
+            };
             self.level += self.alpha * error;
         }
         self.next += 1;
