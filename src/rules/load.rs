@@ -592,7 +592,7 @@ impl Walker<'_> {
             alert: alert?,
             selector: selector?,
             model,
-            available: model.is_built(),
+            available: model.is_built(RuleKind::Anomaly),
             interval_width: interval_width?,
             seasonality_mode: seasonality_mode?,
             warmup_ms: warmup_ms?,
@@ -620,7 +620,7 @@ impl Walker<'_> {
             alert: alert?,
             selector: selector?,
             model,
-            available: model.is_built(),
+            available: model.is_built(RuleKind::Capacity),
             forecast_window_ms: forecast_window_ms?,
             alert_threshold: alert_threshold?,
             capacity: capacity?,
@@ -673,7 +673,7 @@ impl Walker<'_> {
             alert: alert?,
             selector: selector?,
             model,
-            available: model.is_built(),
+            available: model.is_built(RuleKind::Degradation),
             sensitivity: sensitivity?,
             alert_on: alert_on?,
             origin: self.origin(&map),
@@ -715,7 +715,7 @@ impl Walker<'_> {
             alert: alert?,
             selector: selector?,
             model,
-            available: model.is_built(),
+            available: model.is_built(RuleKind::Traffic),
             seasonality: seasonality?,
             use_for: use_for?,
             horizon_ms: horizon_ms?,
@@ -801,14 +801,24 @@ impl Walker<'_> {
             return None;
         };
 
-        if !model.is_built() {
-            let built: Vec<&str> = BUILT_MODELS.iter().map(|m| m.as_str()).collect();
+        if !model.is_built(kind) {
+            let built: Vec<&str> = BUILT_MODELS
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, m)| m.as_str())
+                .collect();
+            let built = if built.is_empty() {
+                vec!["none yet"]
+            } else {
+                built
+            };
             self.problems.push(
                 Problem::warning(self.file, node_line(node), key, "model")
                     .value(text)
                     .detail(format!(
                         "not available in this version; the rule is loaded but will not be \
-                         evaluated (available models: {})",
+                         evaluated (available for {}: {})",
+                        kind.section(),
                         built.join(", ")
                     )),
             );

@@ -121,8 +121,8 @@
 //!
 //! # Models not available in this version
 //!
-//! Every model name above is accepted, but only the models in [`BUILT_MODELS`] are
-//! implemented. A rule naming another model is not an error: it is loaded with
+//! Every model name above is accepted, but only the (rule kind, model) pairs in
+//! [`BUILT_MODELS`] are evaluated. A rule naming another model is not an error: it is loaded with
 //! `available: false` and a warning that says the model is `not available in this version`,
 //! so that callers report it and skip it rather than lose it silently.
 

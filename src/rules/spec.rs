@@ -24,9 +24,9 @@ pub const DEFAULT_HORIZON_MS: Millis = 86_400_000;
 /// Default `headroom` of traffic prediction rules: 20 % above the forecast.
 pub const DEFAULT_HEADROOM: f64 = 0.2;
 
-/// The models that are implemented in this version. Rules naming any other known model are
+/// The (rule kind, model) pairs this version evaluates. Rules naming any other known pair are
 /// loaded with `available: false` and a warning. Enabling a model is a change to this list only.
-pub const BUILT_MODELS: &[Model] = &[Model::Seasonal];
+pub const BUILT_MODELS: &[(RuleKind, Model)] = &[(RuleKind::Anomaly, Model::Seasonal)];
 
 /// Every model name a rule file may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -73,9 +73,10 @@ impl Model {
         Model::ALL.into_iter().find(|m| m.as_str() == name)
     }
 
-    /// True when this version implements the model (it is in [`BUILT_MODELS`]).
-    pub fn is_built(self) -> bool {
-        BUILT_MODELS.contains(&self)
+    /// True when this version evaluates rules of `kind` with this model (see
+    /// [`BUILT_MODELS`]).
+    pub fn is_built(self, kind: RuleKind) -> bool {
+        BUILT_MODELS.contains(&(kind, self))
     }
 }
 
