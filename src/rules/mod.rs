@@ -78,7 +78,7 @@
 //! | `interval_width` | number in (0, 1) | `0.95` | probability mass inside the band: `0.95` flags samples outside the central 95 % prediction interval. Near 0 the band collapses onto the forecast (almost everything is anomalous); near 1 it widens without bound (almost nothing is) |
 //! | `seasonality_mode` | `additive` or `multiplicative` | `additive` | `additive`: the daily and weekly swing has a fixed size; `multiplicative`: the swing grows and shrinks with the level of the series |
 //! | `warmup` | duration | `1d` | history a series must have before it gets verdicts; until then it is learnt from but never flagged |
-//! | `refit_every` | duration > 0 | `1h` | how often the model is refitted on recent history |
+//! | `refit_every` | duration > 0 | `6h` | how often the model is refitted on recent history (the seasonal shape and smoothing weight; the level follows every sample in between) |
 //! | `history` | duration > 0 | `14d` | how much history the model learns from at each refit |
 //! | `min_deviation` | number ≥ 0 | `0` | a sample must also differ from the forecast by at least this much, in the metric's unit, to count as anomalous; it keeps very narrow bands on flat series from flagging noise |
 //!

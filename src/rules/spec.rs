@@ -11,8 +11,8 @@ use crate::time::Millis;
 
 /// Default `warmup` of anomaly rules: one day.
 pub const DEFAULT_WARMUP_MS: Millis = 86_400_000;
-/// Default `refit_every` of anomaly rules: one hour.
-pub const DEFAULT_REFIT_EVERY_MS: Millis = 3_600_000;
+/// Default `refit_every` of anomaly rules: six hours.
+pub const DEFAULT_REFIT_EVERY_MS: Millis = 6 * 3_600_000;
 /// Default `history` of anomaly rules: fourteen days.
 pub const DEFAULT_HISTORY_MS: Millis = 14 * 86_400_000;
 /// Default `interval_width` of anomaly rules.
