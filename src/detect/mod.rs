@@ -8,9 +8,50 @@ mod seasonal;
 
 pub use seasonal::{DetectorConfig, SeasonalDetector};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::time::Millis;
+
+/// A detector of any family, as the engine keeps it per (rule, series). An enum rather than a
+/// trait object so that detector state can be checkpointed with serde and restored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum AnyDetector {
+    /// `anomaly_detection` with `model: seasonal`.
+    Seasonal(SeasonalDetector),
+}
+
+impl AnyDetector {
+    /// Feeds one sample (in time order) and judges it.
+    pub fn observe(&mut self, timestamp_ms: Millis, value: f64) -> Verdict {
+        match self {
+            AnyDetector::Seasonal(d) => d.observe(timestamp_ms, value),
+        }
+    }
+
+    /// Counts so far.
+    pub fn stats(&self) -> &DetectorStats {
+        match self {
+            AnyDetector::Seasonal(d) => d.stats(),
+        }
+    }
+}
+
+/// How to build a fresh detector for a rule: the rule's validated settings per family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum DetectorSpec {
+    Seasonal(DetectorConfig),
+}
+
+impl DetectorSpec {
+    /// A detector with no history.
+    pub fn build(&self) -> AnyDetector {
+        match self {
+            DetectorSpec::Seasonal(config) => {
+                AnyDetector::Seasonal(SeasonalDetector::new(config.clone()))
+            }
+        }
+    }
+}
 
 /// What a detector says about one sample.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,7 +65,7 @@ pub enum Verdict {
 }
 
 /// Why a sample was not used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     /// NaN or infinite value (including Prometheus stale markers).
@@ -55,10 +96,12 @@ pub struct Evidence {
     pub anomalous: bool,
     /// The model that produced the forecast.
     pub model: &'static str,
+    /// Further facts for the alert's annotations (for example `time_to_threshold`).
+    pub extra: Vec<(String, String)>,
 }
 
 /// Counts of what a detector did with its samples.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DetectorStats {
     pub samples: u64,
     pub not_finite: u64,

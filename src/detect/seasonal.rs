@@ -27,6 +27,8 @@
 
 use std::collections::VecDeque;
 
+use serde::{Deserialize, Serialize};
+
 use crate::detect::{DetectorStats, Evidence, SkipReason, Verdict};
 use crate::models::seasonal::{tail_quantile, FittedSeasonal, SeasonalModel, SeasonalityMode};
 use crate::time::Millis;
@@ -41,7 +43,7 @@ const RESORT_EVERY: usize = 32;
 const DAY_MS: Millis = 86_400_000;
 
 /// Settings of one detector (from an `anomaly_detection` rule).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DetectorConfig {
     /// Width of the band, in (0, 1). Default 0.95.
     pub interval_width: f64,
@@ -74,7 +76,7 @@ impl Default for DetectorConfig {
 }
 
 /// Per-series detector state.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeasonalDetector {
     config: DetectorConfig,
     stats: DetectorStats,
@@ -84,7 +86,7 @@ pub struct SeasonalDetector {
     last_ts: Option<Millis>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Grid {
     bucket_ms: Millis,
     /// Bucket index of `buckets[0]` (buckets count from the epoch).
@@ -100,7 +102,7 @@ struct Grid {
     since_sort: usize,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Fitted {
     model: FittedSeasonal,
     /// Bucket index of the model's step 0.
@@ -333,6 +335,7 @@ impl Grid {
                     score,
                     anomalous,
                     model: "seasonal",
+                    extra: Vec::new(),
                 };
                 if error.is_finite() {
                     self.record_error(error.abs());

@@ -12,6 +12,7 @@
 //! (a stable sort; rows that had to move are counted as `reordered`); samples older than what a
 //! series has already seen are skipped and counted by its detector.
 
+mod compile;
 mod state;
 
 pub use state::{SeriesSummary, WatchSummary};
@@ -21,15 +22,13 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::alert::template::Template;
-use crate::alert::{AlertRule, LifecycleConfig, Notification};
+use crate::alert::{LifecycleConfig, Notification};
 use crate::batch::SampleBatch;
-use crate::detect::DetectorConfig;
-use crate::models::seasonal::SeasonalityMode;
-use crate::rules::{self, AnomalyRule, RuleSet};
-use crate::series::{Labels, SeriesId};
+use crate::rules::RuleSet;
+use crate::series::SeriesId;
 use crate::time::Millis;
 
+pub(crate) use compile::CompiledRule;
 use state::SeriesState;
 
 /// Settings of an [`Engine`] that are not in the rules.
@@ -39,57 +38,6 @@ pub struct EngineOptions {
     pub lifecycle: LifecycleConfig,
     /// Base of the `generatorURL` of alerts (the service's own address), if known.
     pub generator_url: Option<String>,
-}
-
-/// An anomaly rule ready to run.
-#[derive(Debug)]
-pub(crate) struct CompiledRule {
-    pub(crate) spec: AnomalyRule,
-    pub(crate) detector: DetectorConfig,
-    pub(crate) alert: AlertRule,
-}
-
-impl CompiledRule {
-    fn new(spec: &AnomalyRule, generator_url: Option<String>) -> Self {
-        let detector = DetectorConfig {
-            interval_width: spec.interval_width,
-            mode: match spec.seasonality_mode {
-                rules::SeasonalityMode::Additive => SeasonalityMode::Additive,
-                rules::SeasonalityMode::Multiplicative => SeasonalityMode::Multiplicative,
-            },
-            warmup_ms: spec.warmup_ms,
-            refit_every_ms: spec.refit_every_ms,
-            history_ms: spec.history_ms,
-            min_deviation: spec.min_deviation,
-            ..DetectorConfig::default()
-        };
-        let alert = AlertRule {
-            name: spec.alert.name.clone(),
-            for_ms: spec.alert.for_ms,
-            keep_firing_for_ms: spec.alert.keep_firing_for_ms,
-            labels: Labels::new(spec.alert.labels.clone()),
-            // The rules loader rejects bad templates, so none is dropped here in practice.
-            annotations: spec
-                .alert
-                .annotations
-                .iter()
-                .filter_map(|(k, v)| match Template::parse(v) {
-                    Ok(t) => Some((k.clone(), t)),
-                    Err(e) => {
-                        tracing::error!(rule = %spec.alert.name, annotation = %k, error = %e,
-                            "annotation template does not parse; dropped");
-                        None
-                    }
-                })
-                .collect(),
-            generator_url,
-        };
-        CompiledRule {
-            spec: spec.clone(),
-            detector,
-            alert,
-        }
-    }
 }
 
 /// Counts across all series.
@@ -120,14 +68,12 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// An engine running the available anomaly rules of `rules`. Rules whose model is not
-    /// built in this version are left out; `seer check` and the replay summary report them.
+    /// An engine running the available rules of `rules`. Rules whose model is not built in
+    /// this version are left out; `seer check` and the replay summary report them.
     pub fn new(rules: &RuleSet, options: EngineOptions) -> Self {
-        let rules = rules
-            .anomaly
-            .iter()
-            .filter(|r| r.available)
-            .map(|r| Arc::new(CompiledRule::new(r, options.generator_url.clone())))
+        let rules = compile::compile(rules, options.generator_url.as_deref())
+            .into_iter()
+            .map(Arc::new)
             .collect();
         Engine {
             rules,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::alert::{self, AlertTracker, NotificationKind};
-use crate::detect::{DetectorStats, Evidence, SeasonalDetector, Verdict};
+use crate::detect::{AnyDetector, DetectorStats, Evidence, Verdict};
 use crate::series::{Labels, SeriesId};
 use crate::time::Millis;
 
@@ -13,6 +13,8 @@ use super::{CompiledRule, Emitted, EngineOptions};
 #[derive(Debug, Clone)]
 pub struct WatchSummary {
     pub rule: String,
+    /// The rule's section, e.g. `anomaly_detection`.
+    pub kind: &'static str,
     pub detector: DetectorStats,
     pub fired: u64,
     pub resolved: u64,
@@ -35,7 +37,7 @@ pub(super) struct SeriesState {
 #[derive(Debug)]
 struct Watch {
     rule: usize,
-    detector: SeasonalDetector,
+    detector: AnyDetector,
     tracker: AlertTracker,
     fired: u64,
     resolved: u64,
@@ -46,10 +48,10 @@ impl SeriesState {
         let watches = rules
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.spec.selector.matches(&labels))
+            .filter(|(_, r)| r.selector.matches(&labels))
             .map(|(i, r)| Watch {
                 rule: i,
-                detector: SeasonalDetector::new(r.detector.clone()),
+                detector: r.detector.build(),
                 tracker: AlertTracker::new((*labels).clone()),
                 fired: 0,
                 resolved: 0,
@@ -111,7 +113,8 @@ impl SeriesState {
                 .watches
                 .iter()
                 .map(|w| WatchSummary {
-                    rule: rules[w.rule].spec.alert.name.clone(),
+                    rule: rules[w.rule].name.clone(),
+                    kind: rules[w.rule].kind.section(),
                     detector: *w.detector.stats(),
                     fired: w.fired,
                     resolved: w.resolved,
@@ -122,8 +125,15 @@ impl SeriesState {
 }
 
 fn to_alert_evidence(e: &Evidence) -> alert::Evidence {
-    alert::Evidence::new(e.value)
-        .with_expected(e.expected)
-        .with_range(e.lower, e.upper)
-        .with_model(e.model)
+    let mut out = alert::Evidence::new(e.value).with_model(e.model);
+    if e.expected.is_finite() {
+        out = out.with_expected(e.expected);
+    }
+    if e.lower.is_finite() && e.upper.is_finite() {
+        out = out.with_range(e.lower, e.upper);
+    }
+    for (k, v) in &e.extra {
+        out = out.with_extra(k.clone(), v.clone());
+    }
+    out
 }
