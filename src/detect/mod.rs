@@ -4,8 +4,10 @@
 //! [`Verdict`]. Time is the sample's own timestamp, so replaying history gives the same
 //! verdicts as streaming it did.
 
+pub mod likelihood;
 mod seasonal;
 
+pub use likelihood::{SurpriseConfig, SurpriseScorer};
 pub use seasonal::{DetectorConfig, SeasonalDetector};
 
 use serde::{Deserialize, Serialize};
