@@ -184,11 +184,14 @@ fn seer_runs_the_engine_on_a_corpus_and_writes_nab_results() {
     assert_eq!(run.run.samples, 5200);
     assert!(run.run.samples_per_sec > 0.0);
 
-    // The spike is caught at every profile's threshold.
+    // The spike is caught at every profile's threshold, and nothing else is flagged: its score
+    // is the novelty of a rare error, so the one spike stands alone.
     for profile in &run.report.profiles {
         let spike = &profile.files[1];
         assert_eq!(spike.file, "cat/spike.csv");
         assert!(spike.counts.true_positives >= 1, "{profile:?}");
+        assert_eq!(profile.counts.false_positives, 0, "{profile:?}");
+        assert!(profile.normalized_score.unwrap() > 90.0, "{profile:?}");
     }
 
     // Results in NAB's layout, one row per data row, scores in [0, 1].

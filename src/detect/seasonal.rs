@@ -12,7 +12,9 @@
 //!    The band half-width is the `interval_width` quantile of the absolute errors of the last
 //!    [`ERROR_WINDOW`] samples (seeded from the fit's own errors), so it is measured on exactly
 //!    what is scored, at the sample's own resolution. A sample outside the band, and at least
-//!    `min_deviation` away from the forecast, is anomalous. Closed buckets update the model's
+//!    `min_deviation` away from the forecast, is anomalous. The evidence's `score` is the
+//!    novelty of the error's tail probability against the same recent errors
+//!    ([`crate::detect::likelihood`]). Closed buckets update the model's
 //!    level in O(1); every `refit_every` of event time the model is refitted on the bucketed
 //!    history (the last `history`), which learns the seasonal shape again.
 //!
