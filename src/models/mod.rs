@@ -5,3 +5,4 @@ pub mod crossing;
 pub mod dist;
 pub mod linear;
 pub mod seasonal;
+pub mod smoothing;
