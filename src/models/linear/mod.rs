@@ -50,6 +50,7 @@
 mod fit;
 mod promql;
 
+pub(crate) use fit::median;
 pub use fit::{FittedLinear, LinearMethod, LinearTrend, THEIL_SEN_MAX_POINTS};
 pub use promql::{deriv, linear_regression, predict_linear, range_window, KahanSum};
 
