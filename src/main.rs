@@ -42,6 +42,34 @@ enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Run seer's detectors on public benchmarks and print scores comparable with the
+    /// published tables.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// Batch change-point detection on the Turing Change Point Dataset (F1 margin 5, covering).
+    Tcpd {
+        /// The TCPD folder: datasets/<name>/<name>.json and annotations.json.
+        #[arg(long)]
+        data: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    /// A table for people.
+    Table,
+    /// JSON for scripts.
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -90,6 +118,9 @@ fn main() -> ExitCode {
             labels,
             out,
         } => convert(&input, &metric, labels, &out),
+        Command::Eval {
+            command: EvalCommand::Tcpd { data, format },
+        } => eval_tcpd(&data, format),
     };
     match result {
         Ok(code) => code,
@@ -119,6 +150,16 @@ fn convert(
         labels,
         out.display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_tcpd(data: &std::path::Path, format: Format) -> anyhow::Result<ExitCode> {
+    let config = seer::models::changepoint::BatchConfig::default();
+    let report = seer::eval::tcpd_run::run(data, config)?;
+    match format {
+        Format::Table => print!("{report}"),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
