@@ -241,9 +241,12 @@ impl FittedLinear {
         (self.intercept + self.slope * secs, a.min(b), a.max(b))
     }
 
-    /// When the line reaches `level` from below (see [`Crossing`]): the point estimate from the
-    /// slope, the interval from the ends of the slope interval with the level at the
-    /// evaluation time held fixed. A level at or below the line's current value is reached.
+    /// When the line reaches `level` from below (see [`Crossing`]): the interval from the ends
+    /// of the slope interval with the level at the evaluation time held fixed, and the point
+    /// estimate from the slope, but only when the whole slope interval is above 0. A trend
+    /// that cannot be told from flat at the interval's level never reaches anything (the
+    /// interval's far end is then "never" too). A level at or below the line's current value is
+    /// reached.
     pub fn crossing(&self, level: f64) -> Crossing {
         let gap = level - self.intercept;
         if gap <= 0.0 {
@@ -258,7 +261,11 @@ impl FittedLinear {
         };
         Crossing {
             level,
-            estimate_secs: time_at(self.slope),
+            estimate_secs: if self.slope_lower > 0.0 {
+                time_at(self.slope)
+            } else {
+                None
+            },
             earliest_secs: time_at(self.slope_upper),
             latest_secs: time_at(self.slope_lower),
             interval: self.interval,

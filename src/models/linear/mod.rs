@@ -32,9 +32,11 @@
 //! # Time to threshold
 //!
 //! For a level `L` above the current level `a`, the line reaches it after `(L - a) / b`
-//! seconds when `b > 0`, and never otherwise. The interval holds `a` fixed and takes the two
-//! ends of the slope interval: `[(L - a) / b_upper, (L - a) / b_lower]`, the upper end being
-//! "never" when `b_lower <= 0` (see [`Crossing`](crate::models::crossing::Crossing)).
+//! seconds. The interval holds `a` fixed and takes the two ends of the slope interval:
+//! `[(L - a) / b_upper, (L - a) / b_lower]`, an end being "never" when its slope is `<= 0`
+//! (see [`Crossing`](crate::models::crossing::Crossing)). The point estimate is "never" unless
+//! the slope is significantly positive (`b_lower > 0`): a flat series with noise has a slope
+//! of random sign, and a crossing years away computed from it would be noise too.
 //!
 //! # Limitations
 //!

@@ -24,7 +24,8 @@ const MAX_EVALUATIONS: usize = 400;
 pub enum TrendSelection {
     /// Holt's linear trend (`φ = 1`).
     Holt,
-    /// The damped trend (`φ` fitted in [`PHI_MIN`], [`PHI_MAX`]).
+    /// The damped trend (`φ` fitted in the model's range, by default [`PHI_MIN`] to
+    /// [`PHI_MAX`]).
     Damped,
     /// Both; the smaller AICc wins.
     #[default]
@@ -36,6 +37,7 @@ pub enum TrendSelection {
 pub struct HoltModel {
     selection: TrendSelection,
     interval: f64,
+    phi_range: (f64, f64),
 }
 
 /// A fitted Holt or damped Holt model, positioned after the last value it has seen.
@@ -80,6 +82,27 @@ impl HoltModel {
         Ok(HoltModel {
             selection,
             interval,
+            phi_range: (PHI_MIN, PHI_MAX),
+        })
+    }
+
+    /// The same model with the damping factor searched in `[low, high]` instead of
+    /// [`PHI_MIN`]..[`PHI_MAX`]. A forecaster looking many steps ahead needs a trend that
+    /// persists for a good share of those steps: at `φ = 0.99` the trend halves in 69 steps.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Model`] unless `0 < low < high < 1`.
+    pub fn with_phi_range(self, low: f64, high: f64) -> Result<Self> {
+        if !(0.0 < low && low < high && high < 1.0) {
+            return Err(Error::model(
+                "exponential_smoothing",
+                format!("damping range [{low}, {high}] is not inside (0, 1) and increasing"),
+            ));
+        }
+        Ok(HoltModel {
+            phi_range: (low, high),
+            ..self
         })
     }
 
@@ -104,11 +127,11 @@ impl HoltModel {
             ));
         }
         let fits = match self.selection {
-            TrendSelection::Holt => vec![fit_form(y, false, self.interval)],
-            TrendSelection::Damped => vec![fit_form(y, true, self.interval)],
+            TrendSelection::Holt => vec![fit_form(y, None, self.interval)],
+            TrendSelection::Damped => vec![fit_form(y, Some(self.phi_range), self.interval)],
             TrendSelection::Auto => vec![
-                fit_form(y, false, self.interval),
-                fit_form(y, true, self.interval),
+                fit_form(y, None, self.interval),
+                fit_form(y, Some(self.phi_range), self.interval),
             ],
         };
         Ok(fits
@@ -184,22 +207,22 @@ fn logit(p: f64) -> f64 {
     (p / (1.0 - p)).ln()
 }
 
-/// The parameters `(α, β, φ)` a point of the unconstrained search space stands for.
-fn parameters(u: &[f64], damped: bool) -> (f64, f64, f64) {
+/// The parameters `(α, β, φ)` a point of the unconstrained search space stands for; `φ` is 1
+/// without a damping range.
+fn parameters(u: &[f64], damping: Option<(f64, f64)>) -> (f64, f64, f64) {
     let alpha = 1e-4 + (1.0 - 2e-4) * logistic(u[0]);
     let beta = alpha * logistic(u[1]);
-    let phi = if damped {
-        PHI_MIN + (PHI_MAX - PHI_MIN) * logistic(u[2])
-    } else {
-        1.0
+    let phi = match damping {
+        Some((low, high)) => low + (high - low) * logistic(u[2]),
+        None => 1.0,
     };
     (alpha, beta, phi)
 }
 
-fn fit_form(y: &[f64], damped: bool, interval: f64) -> FittedHolt {
+fn fit_form(y: &[f64], damping: Option<(f64, f64)>, interval: f64) -> FittedHolt {
     let (l0, b0) = initial_states(y);
     let objective = |u: &[f64]| {
-        let (alpha, beta, phi) = parameters(u, damped);
+        let (alpha, beta, phi) = parameters(u, damping);
         let sse = run(y, alpha, beta, phi, l0, b0).0;
         if sse.is_finite() {
             sse
@@ -208,19 +231,20 @@ fn fit_form(y: &[f64], damped: bool, interval: f64) -> FittedHolt {
         }
     };
 
-    // A coarse grid over (α, β/α, φ) finds the basin; Nelder–Mead polishes it.
+    // A coarse grid over (α, β/α, φ) finds the basin; Nelder–Mead polishes it. The φ points
+    // sit at 12 %, 38 %, 73 % and 95 % of the damping range.
     let mut best: Option<(f64, Vec<f64>)> = None;
-    let phis: &[f64] = if damped {
-        &[0.85, 0.95, 0.99, 0.998]
+    let phi_points: &[f64] = if damping.is_some() {
+        &[-2.0, -0.5, 1.0, 3.0]
     } else {
-        &[1.0]
+        &[0.0]
     };
     for &alpha in &[0.05, 0.2, 0.5, 0.8] {
         for &ratio in &[0.01, 0.1, 0.5] {
-            for &phi in phis {
+            for &phi_u in phi_points {
                 let mut u = vec![logit((alpha - 1e-4) / (1.0 - 2e-4)), logit(ratio)];
-                if damped {
-                    u.push(logit((phi - PHI_MIN) / (PHI_MAX - PHI_MIN)));
+                if damping.is_some() {
+                    u.push(phi_u);
                 }
                 let f = objective(&u);
                 if best.as_ref().is_none_or(|(b, _)| f < *b) {
@@ -232,10 +256,10 @@ fn fit_form(y: &[f64], damped: bool, interval: f64) -> FittedHolt {
     let start = best.map(|(_, u)| u).unwrap_or_else(|| vec![0.0; 3]);
     let u = nelder_mead(objective, &start, 0.5, MAX_EVALUATIONS);
 
-    let (alpha, beta, phi) = parameters(&u, damped);
+    let (alpha, beta, phi) = parameters(&u, damping);
     let (sse, level, trend) = run(y, alpha, beta, phi, l0, b0);
     let n = y.len() as f64;
-    let k = if damped { 6.0 } else { 5.0 };
+    let k = if damping.is_some() { 6.0 } else { 5.0 };
     let sse_floor = sse.max(f64::MIN_POSITIVE);
     let aicc = n * (sse_floor / n).ln() + 2.0 * k + 2.0 * k * (k + 1.0) / (n - k - 1.0).max(1.0);
     FittedHolt {
