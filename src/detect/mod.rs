@@ -4,8 +4,15 @@
 //! [`Verdict`]. Time is the sample's own timestamp, so replaying history gives the same
 //! verdicts as streaming it did.
 
+mod capacity;
+mod changepoint;
 mod seasonal;
 
+pub use capacity::{
+    CapacityConfig, CapacityDetector, CapacityModel, CROSSING_INTERVAL, HISTORY_BUCKETS,
+    MIN_BUCKETS,
+};
+pub use changepoint::ChangePointDetector;
 pub use seasonal::{DetectorConfig, SeasonalDetector};
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +25,10 @@ use crate::time::Millis;
 pub enum AnyDetector {
     /// `anomaly_detection` with `model: seasonal`.
     Seasonal(SeasonalDetector),
+    /// `capacity_planning` with `linear_regression` or `exponential_smoothing`.
+    Capacity(CapacityDetector),
+    /// `performance_degradation` with `change_point_detection`.
+    ChangePoint(ChangePointDetector),
 }
 
 impl AnyDetector {
@@ -25,6 +36,8 @@ impl AnyDetector {
     pub fn observe(&mut self, timestamp_ms: Millis, value: f64) -> Verdict {
         match self {
             AnyDetector::Seasonal(d) => d.observe(timestamp_ms, value),
+            AnyDetector::Capacity(d) => d.observe(timestamp_ms, value),
+            AnyDetector::ChangePoint(d) => d.observe(timestamp_ms, value),
         }
     }
 
@@ -32,6 +45,8 @@ impl AnyDetector {
     pub fn stats(&self) -> &DetectorStats {
         match self {
             AnyDetector::Seasonal(d) => d.stats(),
+            AnyDetector::Capacity(d) => d.stats(),
+            AnyDetector::ChangePoint(d) => d.stats(),
         }
     }
 }
@@ -40,6 +55,8 @@ impl AnyDetector {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DetectorSpec {
     Seasonal(DetectorConfig),
+    Capacity(CapacityConfig),
+    ChangePoint(crate::models::changepoint::OnlineConfig),
 }
 
 impl DetectorSpec {
@@ -48,6 +65,10 @@ impl DetectorSpec {
         match self {
             DetectorSpec::Seasonal(config) => {
                 AnyDetector::Seasonal(SeasonalDetector::new(config.clone()))
+            }
+            DetectorSpec::Capacity(config) => AnyDetector::Capacity(CapacityDetector::new(*config)),
+            DetectorSpec::ChangePoint(config) => {
+                AnyDetector::ChangePoint(ChangePointDetector::new(*config))
             }
         }
     }

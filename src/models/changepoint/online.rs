@@ -80,17 +80,14 @@ impl AlertOn {
     }
 }
 
-/// Validated settings of an [`OnlineDetector`].
+/// Validated settings of an [`OnlineDetector`]: every value of this type is usable (build it
+/// with [`OnlineConfig::new`] from a sensitivity, or [`OnlineConfig::custom`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct OnlineConfig {
-    /// Allowance `k` per sample, in standard deviations: half the shift the sums are tuned to.
-    pub drift: f64,
-    /// Decision threshold `h`: a sum above it is a change.
-    pub threshold: f64,
-    /// Smallest shift that alerts, relative to the old level (`|after - before| / |before|`).
-    pub min_relative_shift: f64,
-    /// Which directions alert.
-    pub alert_on: AlertOn,
+    drift: f64,
+    threshold: f64,
+    min_relative_shift: f64,
+    alert_on: AlertOn,
 }
 
 impl OnlineConfig {
@@ -110,29 +107,61 @@ impl OnlineConfig {
         }
     }
 
-    /// Checks the settings.
+    /// Settings other than the documented ones: allowance `drift` (`k`, in standard deviations,
+    /// half the shift the sums are tuned to), decision `threshold` (`h`), and the smallest
+    /// alerting shift relative to the old level.
     ///
     /// # Errors
     ///
-    /// [`Error::Model`] naming the setting when `drift` is negative or `threshold` or
-    /// `min_relative_shift` is not positive and finite.
-    pub fn validate(self) -> Result<Self> {
-        let bad = |name: &str, v: f64| {
+    /// [`Error::Model`] naming the setting when `drift` or `min_relative_shift` is negative or
+    /// not finite, or `threshold` is not finite and positive.
+    pub fn custom(
+        drift: f64,
+        threshold: f64,
+        min_relative_shift: f64,
+        alert_on: AlertOn,
+    ) -> Result<Self> {
+        let bad = |name: &str, v: f64, what: &str| {
             Error::model(
                 "change_point_detection",
-                format!("{name} {v} must be finite and positive"),
+                format!("{name} {v} must be finite and {what}"),
             )
         };
-        if !(self.drift >= 0.0 && self.drift.is_finite()) {
-            return Err(bad("drift", self.drift));
+        if !(drift >= 0.0 && drift.is_finite()) {
+            return Err(bad("drift", drift, "at least 0"));
         }
-        if !(self.threshold > 0.0 && self.threshold.is_finite()) {
-            return Err(bad("threshold", self.threshold));
+        if !(threshold > 0.0 && threshold.is_finite()) {
+            return Err(bad("threshold", threshold, "positive"));
         }
-        if !(self.min_relative_shift >= 0.0 && self.min_relative_shift.is_finite()) {
-            return Err(bad("min_relative_shift", self.min_relative_shift));
+        if !(min_relative_shift >= 0.0 && min_relative_shift.is_finite()) {
+            return Err(bad("min_relative_shift", min_relative_shift, "at least 0"));
         }
-        Ok(self)
+        Ok(OnlineConfig {
+            drift,
+            threshold,
+            min_relative_shift,
+            alert_on,
+        })
+    }
+
+    /// The allowance `k`, in standard deviations.
+    pub fn drift(&self) -> f64 {
+        self.drift
+    }
+
+    /// The decision threshold `h`.
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// The smallest alerting shift, relative to the old level.
+    pub fn min_relative_shift(&self) -> f64 {
+        self.min_relative_shift
+    }
+
+    /// Which directions alert.
+    pub fn alert_on(&self) -> AlertOn {
+        self.alert_on
     }
 }
 
@@ -279,13 +308,9 @@ pub struct OnlineDetector {
 
 impl OnlineDetector {
     /// A detector with no history.
-    ///
-    /// # Errors
-    ///
-    /// As [`OnlineConfig::validate`].
-    pub fn new(config: OnlineConfig) -> Result<Self> {
-        Ok(OnlineDetector {
-            config: config.validate()?,
+    pub fn new(config: OnlineConfig) -> Self {
+        OnlineDetector {
+            config,
             baseline: VecDeque::with_capacity(BASELINE_SAMPLES),
             level: f64::NAN,
             scale: f64::NAN,
@@ -293,7 +318,7 @@ impl OnlineDetector {
             down: Side::default(),
             phase: Phase::Learning,
             scratch: Vec::new(),
-        })
+        }
     }
 
     /// The settings.

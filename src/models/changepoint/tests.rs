@@ -64,14 +64,14 @@ fn arl_of_the_documented_sensitivities() {
     // And the settings are the ones documented.
     let high = OnlineConfig::new(Sensitivity::High, AlertOn::Any);
     assert_eq!(
-        (high.drift, high.threshold, high.min_relative_shift),
+        (high.drift(), high.threshold(), high.min_relative_shift()),
         (0.5, 8.0, 0.1)
     );
     let medium = OnlineConfig::new(Sensitivity::Medium, AlertOn::Any);
-    assert_eq!((medium.drift, medium.threshold), (0.75, 7.0));
+    assert_eq!((medium.drift(), medium.threshold()), (0.75, 7.0));
     let low = OnlineConfig::new(Sensitivity::Low, AlertOn::Any);
     assert_eq!(
-        (low.drift, low.threshold, low.min_relative_shift),
+        (low.drift(), low.threshold(), low.min_relative_shift()),
         (1.0, 7.0, 0.3)
     );
 }
@@ -88,7 +88,7 @@ fn latency(n: usize, step_at: usize, factor: f64, seed: u64) -> Vec<f64> {
 }
 
 fn run(config: OnlineConfig, values: &[f64]) -> Vec<Step> {
-    let mut detector = OnlineDetector::new(config).unwrap();
+    let mut detector = OnlineDetector::new(config);
     values
         .iter()
         .enumerate()
@@ -230,10 +230,14 @@ fn a_constant_series_detects_any_step() {
 
 #[test]
 fn bad_settings_are_errors() {
-    let mut config = OnlineConfig::new(Sensitivity::High, AlertOn::Any);
-    config.threshold = 0.0;
-    let err = OnlineDetector::new(config).unwrap_err().to_string();
-    assert!(err.contains("threshold 0"), "{err}");
+    let err = OnlineConfig::custom(0.5, 0.0, 0.1, AlertOn::Any)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("threshold 0 must be finite and positive"),
+        "{err}"
+    );
+    assert!(OnlineConfig::custom(-1.0, 5.0, 0.1, AlertOn::Any).is_err());
     let config = BatchConfig {
         min_segment: 2,
         ..BatchConfig::default()
@@ -329,8 +333,7 @@ fn false_alarm_rate() {
         (Sensitivity::Low, 40_000_000),
     ] {
         let mut noise = Normal(11);
-        let mut detector =
-            OnlineDetector::new(OnlineConfig::new(sensitivity, AlertOn::Any)).unwrap();
+        let mut detector = OnlineDetector::new(OnlineConfig::new(sensitivity, AlertOn::Any));
         let mut alarms = 0;
         for i in 0..n {
             if let Step::Shifted { new: true, .. } = detector.observe(i, 100.0 + noise.next()) {
