@@ -1,51 +1,7 @@
 //! The capacity detector for `capacity_planning` rules: a trend model per series, refitted as
 //! history accumulates, that says when the series will reach its threshold.
 //!
-//! # How a series is followed
-//!
-//! 1. **History.** Samples are averaged into buckets of `history / 512` (a time-weighted
-//!    point per bucket: mean time, mean value), and the buckets of the last `history` are kept.
-//!    `history` is the rule's `forecast_window`: look back as far as you look ahead.
-//! 2. **Warm-up.** Until the buckets span `warmup` (a tenth of the history) and there are at
-//!    least [`MIN_BUCKETS`] of them, samples are learned from, never judged.
-//! 3. **Fits.** Each time a bucket closes, the model is refitted on the buckets:
-//!    - `linear_regression`: Theil–Sen through the bucket means (time of each mean as its
-//!      time), evaluated at the last sample's time (see [`crate::models::linear`]);
-//!    - `exponential_smoothing`: Holt or damped Holt (AICc chooses, damping per bucket at least
-//!      [`MIN_PHI`]) on the closed buckets as a regular series, empty buckets taking the
-//!      previous value (see [`crate::models::smoothing`]).
-//!
-//!    The fit gives an absolute crossing time and its 95 % interval
-//!    ([`Crossing`](crate::models::crossing::Crossing)).
-//! 4. **Verdicts.** Each sample is judged against the latest fit: the alert condition holds
-//!    when the sample is at or above the threshold, or the model's level is, or the point
-//!    forecast reaches the threshold within `forecast_window` of the sample's time.
-//!
-//! A gap longer than `history` restarts the series (counted as a reset).
-//!
-//! # Annotations
-//!
-//! | key | value |
-//! |---|---|
-//! | `threshold` | the level that must not be reached |
-//! | `time_to_threshold` | from the sample to the crossing, e.g. `11d 23h 4m 5s`; `0s` when reached; `never` |
-//! | `threshold_crossing_at` | the crossing time (RFC 3339) or `never` |
-//! | `threshold_crossing_interval` | `[earliest, latest]` at 95 %, absolute times, `never` for an open end |
-//! | `time_to_threshold_interval` | the same interval as durations from the sample |
-//! | `forecast` | the point forecast at the end of the window |
-//! | `forecast_window` | the rule's window, e.g. `30d` |
-//! | `fit` | the method: `theil_sen`, `holt` or `damped_holt` |
-//!
-//! `expected`, `lower` and `upper` are not used (NaN): a capacity alert is about the future,
-//! not about how unusual the current sample is.
-//!
-//! # Limitations
-//!
-//! - The threshold is crossed from below: the model answers "when will usage reach X", not
-//!   "when will free space fall to X". For a free-space metric, alert on used space (or a
-//!   recording rule computing it).
-//! - Fits run inline on the sample that closes a bucket: Theil–Sen over 512 buckets is about
-//!   130 000 pairwise slopes (milliseconds), once per bucket.
+//! The rules, alert condition and annotations are documented on the detector type.
 
 use std::collections::VecDeque;
 
@@ -157,6 +113,52 @@ struct Fit {
 }
 
 /// Per-series state of a `capacity_planning` rule.
+///
+/// # How a series is followed
+///
+/// 1. **History.** Samples are averaged into buckets of `history / 512` (a time-weighted
+///    point per bucket: mean time, mean value), and the buckets of the last `history` are kept.
+///    `history` is the rule's `forecast_window`: look back as far as you look ahead.
+/// 2. **Warm-up.** Until the buckets span `warmup` (a tenth of the history) and there are at
+///    least [`MIN_BUCKETS`] of them, samples are learned from, never judged.
+/// 3. **Fits.** Each time a bucket closes, the model is refitted on the buckets:
+///    - `linear_regression`: Theil–Sen through the bucket means (time of each mean as its
+///      time), evaluated at the last sample's time (see [`crate::models::linear`]);
+///    - `exponential_smoothing`: Holt or damped Holt (AICc chooses, damping per bucket at least
+///      [`MIN_PHI`]) on the closed buckets as a regular series, empty buckets taking the
+///      previous value (see [`crate::models::smoothing`]).
+///
+///    The fit gives an absolute crossing time and its 95 % interval
+///    ([`Crossing`](crate::models::crossing::Crossing)).
+/// 4. **Verdicts.** Each sample is judged against the latest fit: the alert condition holds
+///    when the sample is at or above the threshold, or the model's level is, or the point
+///    forecast reaches the threshold within `forecast_window` of the sample's time.
+///
+/// A gap longer than `history` restarts the series (counted as a reset).
+///
+/// # Annotations
+///
+/// | key | value |
+/// |---|---|
+/// | `threshold` | the level that must not be reached |
+/// | `time_to_threshold` | from the sample to the crossing, e.g. `11d 23h 4m 5s`; `0s` when reached; `never` |
+/// | `threshold_crossing_at` | the crossing time (RFC 3339) or `never` |
+/// | `threshold_crossing_interval` | `[earliest, latest]` at 95 %, absolute times, `never` for an open end |
+/// | `time_to_threshold_interval` | the same interval as durations from the sample |
+/// | `forecast` | the point forecast at the end of the window |
+/// | `forecast_window` | the rule's window, e.g. `30d` |
+/// | `fit` | the method: `theil_sen`, `holt` or `damped_holt` |
+///
+/// `expected`, `lower` and `upper` are not used (NaN): a capacity alert is about the future,
+/// not about how unusual the current sample is.
+///
+/// # Limitations
+///
+/// - The threshold is crossed from below: the model answers "when will usage reach X", not
+///   "when will free space fall to X". For a free-space metric, alert on used space (or a
+///   recording rule computing it).
+/// - Fits run inline on the sample that closes a bucket: Theil–Sen over 512 buckets is about
+///   130 000 pairwise slopes (milliseconds), once per bucket.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CapacityDetector {
     config: CapacityConfig,

@@ -2,30 +2,7 @@
 //! [`OnlineDetector`](crate::models::changepoint::OnlineDetector) per series, its steps turned
 //! into verdicts.
 //!
-//! # Alert condition
-//!
-//! A sample is anomalous (the alert condition holds) from the sample that detects an alerting
-//! change (see [`crate::models::changepoint`]: the rule's direction, and a shift of at least the
-//! sensitivity's share of the old level) until the new level has been adopted
-//! ([`MIN_BASELINE`](crate::models::changepoint::MIN_BASELINE) samples after the change) or the
-//! change is called off. So a regression fires one alert (after `for`, if the rule has one),
-//! which resolves once the new level is the baseline: **the detector re-baselines**, and a later
-//! shift from the new level is a new alert. A `for` longer than that adoption period never
-//! fires.
-//!
-//! While the condition holds, the evidence carries these annotations:
-//!
-//! | key | value |
-//! |---|---|
-//! | `level_before` | the baseline level before the change (median) |
-//! | `level_after` | the level since the change (median, updated while it is adopted) |
-//! | `shift` | `(after - before) / before` as a signed percentage, e.g. `+40.2%` |
-//! | `direction` | `increase` or `decrease` |
-//! | `change_started_at` | when the change started (RFC 3339) |
-//! | `change_detected_at` | the sample that detected it (RFC 3339) |
-//!
-//! `expected` is the level before; `deviation` is the shift in the old baseline's standard
-//! deviations.
+//! The rules, alert condition and annotations are documented on the detector type.
 
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +15,31 @@ use crate::time::{rfc3339, Millis};
 const MODEL: &str = "change_point_detection";
 
 /// Per-series state of a `performance_degradation` rule.
+///
+/// # Alert condition
+///
+/// A sample is anomalous (the alert condition holds) from the sample that detects an alerting
+/// change (see [`crate::models::changepoint`]: the rule's direction, and a shift of at least the
+/// sensitivity's share of the old level) until the new level has been adopted
+/// ([`MIN_BASELINE`](crate::models::changepoint::MIN_BASELINE) samples after the change) or the
+/// change is called off. So a regression fires one alert (after `for`, if the rule has one),
+/// which resolves once the new level is the baseline: **the detector re-baselines**, and a later
+/// shift from the new level is a new alert. A `for` longer than that adoption period never
+/// fires.
+///
+/// While the condition holds, the evidence carries these annotations:
+///
+/// | key | value |
+/// |---|---|
+/// | `level_before` | the baseline level before the change (median) |
+/// | `level_after` | the level since the change (median, updated while it is adopted) |
+/// | `shift` | `(after - before) / before` as a signed percentage, e.g. `+40.2%` |
+/// | `direction` | `increase` or `decrease` |
+/// | `change_started_at` | when the change started (RFC 3339) |
+/// | `change_detected_at` | the sample that detected it (RFC 3339) |
+///
+/// `expected` is the level before; `deviation` is the shift in the old baseline's standard
+/// deviations.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChangePointDetector {
     model: OnlineDetector,

@@ -10,7 +10,7 @@ mod seasonal;
 
 pub use capacity::{
     CapacityConfig, CapacityDetector, CapacityModel, CROSSING_INTERVAL, HISTORY_BUCKETS,
-    MIN_BUCKETS,
+    MIN_BUCKETS, MIN_PHI,
 };
 pub use changepoint::ChangePointDetector;
 pub use seasonal::{DetectorConfig, SeasonalDetector};
