@@ -418,3 +418,47 @@ fn regular(buckets: &[Bucket]) -> Vec<f64> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Millis = 3_600_000;
+
+    fn growing(i: i64) -> f64 {
+        40.0 + 0.01 * i as f64 + if i % 2 == 0 { 0.2 } else { -0.2 }
+    }
+
+    #[test]
+    fn warms_up_then_judges_and_survives_a_checkpoint() {
+        // 1 % per 100 five-minute samples towards 80: about 13.9 days away at the start.
+        let config = CapacityConfig::for_window(
+            CapacityModel::Linear(LinearMethod::TheilSen),
+            30 * 24 * HOUR,
+            80.0,
+        );
+        let mut d = CapacityDetector::new(config);
+        let step = 5 * 60_000;
+        let mut first_scored = None;
+        for i in 0..1500 {
+            if let Verdict::Scored(_) = d.observe(i * step, growing(i)) {
+                first_scored.get_or_insert(i);
+            }
+        }
+        // Warm-up is a tenth of the 30-day window: 3 days of 5-minute samples.
+        assert_eq!(first_scored, Some(864));
+        assert_eq!(d.stats().fit_errors, 0);
+
+        // A restored detector has no fit: it refits on its next sample and judges it alike.
+        let json = serde_json::to_string(&d).unwrap();
+        let mut restored: CapacityDetector = serde_json::from_str(&json).unwrap();
+        let (Verdict::Scored(a), Verdict::Scored(b)) = (
+            d.observe(1500 * step, growing(1500)),
+            restored.observe(1500 * step, growing(1500)),
+        ) else {
+            panic!("both judge the sample");
+        };
+        assert_eq!(a.anomalous, b.anomalous);
+        assert!(a.anomalous, "{a:?}");
+    }
+}

@@ -312,8 +312,10 @@ impl OnlineDetector {
         OnlineDetector {
             config,
             baseline: VecDeque::with_capacity(BASELINE_SAMPLES),
-            level: f64::NAN,
-            scale: f64::NAN,
+            // Placeholders until the first baseline is learned (finite, so state serialises to
+            // any format).
+            level: 0.0,
+            scale: 1.0,
             up: Side::default(),
             down: Side::default(),
             phase: Phase::Learning,
@@ -328,7 +330,7 @@ impl OnlineDetector {
 
     /// The current baseline level and robust standard deviation, once learned.
     pub fn baseline(&self) -> Option<(f64, f64)> {
-        (!self.level.is_nan()).then_some((self.level, self.scale))
+        (!matches!(self.phase, Phase::Learning)).then_some((self.level, self.scale))
     }
 
     /// Feeds one finite value (in time order) and says what it means.
