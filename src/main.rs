@@ -54,6 +54,15 @@ enum EvalCommand {
     /// Numenta Anomaly Benchmark: run seer's anomaly detection over every corpus file (or read
     /// a detector's results) and score it with NAB's rules.
     Nab(NabArgs),
+    /// Batch change-point detection on the Turing Change Point Dataset (F1 margin 5, covering).
+    Tcpd {
+        /// The TCPD folder: datasets/<name>/<name>.json and annotations.json.
+        #[arg(long)]
+        data: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -131,6 +140,9 @@ fn main() -> ExitCode {
         Command::Eval {
             command: EvalCommand::Nab(args),
         } => eval_nab(args),
+        Command::Eval {
+            command: EvalCommand::Tcpd { data, format },
+        } => eval_tcpd(&data, format),
     };
     match result {
         Ok(code) => code,
@@ -178,6 +190,16 @@ fn eval_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
     match args.format {
         OutputFormat::Table => print!("{evaluation}"),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&evaluation)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_tcpd(data: &std::path::Path, format: OutputFormat) -> anyhow::Result<ExitCode> {
+    let config = seer::models::changepoint::BatchConfig::default();
+    let report = seer::eval::tcpd_run::run(data, config)?;
+    match format {
+        OutputFormat::Table => print!("{report}"),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,9 +4,16 @@
 //! [`Verdict`]. Time is the sample's own timestamp, so replaying history gives the same
 //! verdicts as streaming it did.
 
+mod capacity;
+mod changepoint;
 pub mod likelihood;
 mod seasonal;
 
+pub use capacity::{
+    CapacityConfig, CapacityDetector, CapacityModel, CROSSING_INTERVAL, HISTORY_BUCKETS,
+    MIN_BUCKETS, MIN_PHI,
+};
+pub use changepoint::ChangePointDetector;
 pub use likelihood::{SurpriseConfig, SurpriseScorer};
 pub use seasonal::{DetectorConfig, SeasonalDetector};
 
@@ -20,6 +27,10 @@ use crate::time::Millis;
 pub enum AnyDetector {
     /// `anomaly_detection` with `model: seasonal`.
     Seasonal(SeasonalDetector),
+    /// `capacity_planning` with `linear_regression` or `exponential_smoothing`.
+    Capacity(CapacityDetector),
+    /// `performance_degradation` with `change_point_detection`.
+    ChangePoint(ChangePointDetector),
 }
 
 impl AnyDetector {
@@ -27,6 +38,8 @@ impl AnyDetector {
     pub fn observe(&mut self, timestamp_ms: Millis, value: f64) -> Verdict {
         match self {
             AnyDetector::Seasonal(d) => d.observe(timestamp_ms, value),
+            AnyDetector::Capacity(d) => d.observe(timestamp_ms, value),
+            AnyDetector::ChangePoint(d) => d.observe(timestamp_ms, value),
         }
     }
 
@@ -34,6 +47,8 @@ impl AnyDetector {
     pub fn stats(&self) -> &DetectorStats {
         match self {
             AnyDetector::Seasonal(d) => d.stats(),
+            AnyDetector::Capacity(d) => d.stats(),
+            AnyDetector::ChangePoint(d) => d.stats(),
         }
     }
 }
@@ -42,6 +57,8 @@ impl AnyDetector {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DetectorSpec {
     Seasonal(DetectorConfig),
+    Capacity(CapacityConfig),
+    ChangePoint(crate::models::changepoint::OnlineConfig),
 }
 
 impl DetectorSpec {
@@ -50,6 +67,10 @@ impl DetectorSpec {
         match self {
             DetectorSpec::Seasonal(config) => {
                 AnyDetector::Seasonal(SeasonalDetector::new(config.clone()))
+            }
+            DetectorSpec::Capacity(config) => AnyDetector::Capacity(CapacityDetector::new(*config)),
+            DetectorSpec::ChangePoint(config) => {
+                AnyDetector::ChangePoint(ChangePointDetector::new(*config))
             }
         }
     }

@@ -160,7 +160,7 @@ pub enum Delivery {
     Transitions,
 }
 
-/// Replays `files` through the available anomaly rules of `rules` and hands notifications to
+/// Replays `files` through the available rules of `rules` and hands notifications to
 /// `sinks` in event-time order. Returns the summary table.
 ///
 /// # Errors
@@ -197,12 +197,22 @@ pub fn run(
             .rules()
             .filter(|r| !r.available)
             .map(|r| {
-                format!(
-                    "{} ({}): model {} is not available in this version",
-                    r.alert.name,
-                    r.origin,
-                    r.model.as_str()
-                )
+                // A built model can still be unavailable for a feature of the rule (such as a
+                // capacity read from a series); its warning names the feature.
+                let feature = rules.warnings.iter().find(|w| {
+                    r.model.is_built(r.kind)
+                        && w.file == r.origin.file
+                        && w.key.starts_with(&format!("{}.", r.origin.key))
+                });
+                let reason = match feature {
+                    Some(w) => format!(
+                        "{} {:?} is not available in this version",
+                        w.reason,
+                        w.value.as_deref().unwrap_or_default()
+                    ),
+                    None => format!("model {} is not available in this version", r.model),
+                };
+                format!("{} ({}): {reason}", r.alert.name, r.origin)
             })
             .collect(),
     })
