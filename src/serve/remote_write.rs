@@ -163,15 +163,19 @@ pub fn decode(body: &[u8], max_decoded_bytes: usize) -> Result<Decoded, DecodeEr
 ///
 /// The first series with a label problem.
 pub fn to_batch(request: WriteRequest) -> Result<Decoded, DecodeError> {
-    let mut builder = SampleBatchBuilder::new();
-    let mut ids = Vec::with_capacity(request.timeseries.len());
     for (index, series) in request.timeseries.iter().enumerate() {
-        ids.push(builder.intern(checked_labels(index, &series.labels)?));
+        check_labels(index, &series.labels)?;
     }
 
+    let mut builder = SampleBatchBuilder::new();
+    let series = request.timeseries.len();
     let (mut stale_markers, mut not_finite) = (0, 0);
-    for (series, id) in request.timeseries.iter().zip(ids) {
-        for sample in &series.samples {
+    for ts in request.timeseries {
+        // The decoded strings move into the label set: no copy per label.
+        let id = builder.intern(Labels::new(
+            ts.labels.into_iter().map(|l| (l.name, l.value)),
+        ));
+        for sample in &ts.samples {
             if is_stale_marker(sample.value) {
                 stale_markers += 1;
             } else if !sample.value.is_finite() {
@@ -182,14 +186,14 @@ pub fn to_batch(request: WriteRequest) -> Result<Decoded, DecodeError> {
     }
     Ok(Decoded {
         batch: builder.finish(),
-        series: request.timeseries.len(),
+        series,
         stale_markers,
         not_finite,
     })
 }
 
-/// The label set of series `index`, or why seer refuses it.
-fn checked_labels(index: usize, labels: &[Label]) -> Result<Labels, DecodeError> {
+/// Why seer refuses the labels of series `index`, if it does.
+fn check_labels(index: usize, labels: &[Label]) -> Result<(), DecodeError> {
     let shown = || show(labels);
     let mut metric = None;
     for (i, label) in labels.iter().enumerate() {
@@ -212,23 +216,16 @@ fn checked_labels(index: usize, labels: &[Label]) -> Result<Labels, DecodeError>
         }
     }
     match metric {
-        None => {
-            return Err(DecodeError::MissingName {
-                index,
-                labels: shown(),
-            })
-        }
-        Some(name) if !Labels::valid_metric_name(name) => {
-            return Err(DecodeError::InvalidMetricName {
-                index,
-                name: name.clone(),
-            })
-        }
-        Some(_) => {}
+        None => Err(DecodeError::MissingName {
+            index,
+            labels: shown(),
+        }),
+        Some(name) if !Labels::valid_metric_name(name) => Err(DecodeError::InvalidMetricName {
+            index,
+            name: name.clone(),
+        }),
+        Some(_) => Ok(()),
     }
-    Ok(Labels::new(
-        labels.iter().map(|l| (l.name.as_str(), l.value.as_str())),
-    ))
 }
 
 /// `{a="1", b="2"}` in request order, cut after 200 characters.
