@@ -8,12 +8,12 @@
 //! {"timestamp":"2026-12-03T12:00:00.000Z","level":"INFO","service":"seer","version":"0.1.0","message":"listening","target":"seer::serve","address":"127.0.0.1:9977"}
 //! ```
 //!
-//! `RUST_LOG` filters as usual (default `info`).
+//! The fixed keys come first, in that order. `RUST_LOG` filters as usual (default `info`).
 
 use std::fmt;
 use std::io::IsTerminal;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
@@ -58,21 +58,31 @@ where
         let mut fields = Fields::default();
         event.record(&mut fields);
 
-        let mut line = Map::new();
+        // Fixed keys first, in this order, so that the lines read well; then the fields.
         let now = jiff::Timestamp::now();
-        line.insert("timestamp".into(), format!("{now:.3}").into());
-        line.insert("level".into(), meta.level().as_str().into());
-        line.insert("service".into(), "seer".into());
-        line.insert("version".into(), env!("CARGO_PKG_VERSION").into());
-        line.insert(
-            "message".into(),
-            fields.message.take().unwrap_or_default().into(),
-        );
-        line.insert("target".into(), meta.target().into());
-        for (key, value) in fields.rest {
-            line.insert(key, value);
+        let head: [(&str, Value); 6] = [
+            ("timestamp", format!("{now:.3}").into()),
+            ("level", meta.level().as_str().into()),
+            ("service", "seer".into()),
+            ("version", env!("CARGO_PKG_VERSION").into()),
+            ("message", fields.message.take().unwrap_or_default().into()),
+            ("target", meta.target().into()),
+        ];
+        let mut line = String::from("{");
+        let pairs = head
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .chain(fields.rest);
+        for (i, (key, value)) in pairs.enumerate() {
+            if i > 0 {
+                line.push(',');
+            }
+            line.push_str(&Value::String(key).to_string());
+            line.push(':');
+            line.push_str(&value.to_string());
         }
-        writeln!(writer, "{}", Value::Object(line))
+        line.push('}');
+        writeln!(writer, "{line}")
     }
 }
 
@@ -162,5 +172,6 @@ mod tests {
         assert_eq!(line["series"], "up{job=\"a\"}");
         assert_eq!(line["duration_ms"], 12);
         assert!(line["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert!(text.starts_with("{\"timestamp\":"), "{text}");
     }
 }

@@ -266,3 +266,101 @@ fn score_shard(shard: &mut Shard, groups: Vec<Group>) -> RoundOutcome {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{AlertStatus, NotificationKind};
+    use crate::batch::SampleBatchBuilder;
+    use crate::serve::remote_write::STALE_NAN_BITS;
+
+    const RULES: &str = "\
+anomaly_detection:
+  - name: jump
+    match: '{__name__=\"m\"}'
+    model: seasonal
+    interval_width: 0.9
+    warmup: 5m
+    refit_every: 1h
+    history: 1h
+    min_deviation: 5
+";
+
+    /// Two series, `m` (watched) and `other` (not), warm after 20 minutes of 1 s samples.
+    fn warm() -> (Shards, SeriesId) {
+        let rules = crate::rules::parse("rules.yaml", RULES).unwrap();
+        let shards = Shards::new(&rules, EngineOptions::default(), 2);
+        let mut b = SampleBatchBuilder::new();
+        let id = b.intern(Labels::with_metric("m", [("job", "a")]));
+        let other = b.intern(Labels::with_metric("other", [("job", "a")]));
+        for t in 0..1200i64 {
+            b.push(id, t * 1000, 10.0 + ((t * 7919) % 17) as f64 / 17.0);
+            b.push(other, t * 1000, 1.0);
+        }
+        let outcome = shards.score(&[b.finish()]);
+        assert_eq!(outcome.samples, 2400);
+        assert!(outcome.emitted.is_empty());
+        (shards, id)
+    }
+
+    fn one(id_labels: (&str, &str), ts: i64, value: f64) -> SampleBatch {
+        let mut b = SampleBatchBuilder::new();
+        let id = b.intern(Labels::with_metric("m", [id_labels]));
+        b.push(id, ts, value);
+        b.finish()
+    }
+
+    #[test]
+    fn a_stale_marker_resolves_a_firing_alert_at_its_time() {
+        let (shards, _) = warm();
+        let fired = shards.score(&[one(("job", "a"), 1_200_000, 500.0)]);
+        assert_eq!(fired.emitted.len(), 1);
+        assert_eq!(fired.emitted[0].notification.kind, NotificationKind::Fired);
+
+        let stale = f64::from_bits(STALE_NAN_BITS);
+        let ended = shards.score(&[one(("job", "a"), 1_201_000, stale)]);
+        assert_eq!((ended.samples, ended.stale_markers), (0, 1));
+        let n = &ended.emitted[0].notification;
+        assert_eq!(
+            (n.kind, n.status),
+            (NotificationKind::Resolved, AlertStatus::Resolved)
+        );
+        assert_eq!(n.ends_at, 1_201_000);
+
+        // A stale marker of a series never seen does nothing and leaves no trace.
+        let unknown = shards.score(&[one(("job", "new"), 5, stale)]);
+        assert!(unknown.emitted.is_empty());
+        assert_eq!(shards.series_count(), 2);
+    }
+
+    #[test]
+    fn silent_series_resolve_then_are_forgotten() {
+        let (shards, id) = warm();
+        assert_eq!(
+            shards
+                .score(&[one(("job", "a"), 1_200_000, 500.0)])
+                .emitted
+                .len(),
+            1
+        );
+
+        // Not yet silent for long enough.
+        let (stale, forget) = (300_000, 600_000);
+        let (emitted, forgotten) = shards.sweep(1_200_000 + 299_000, stale, forget);
+        assert!(emitted.is_empty() && forgotten == 0);
+        // Silent for stale_after: resolved at the sweep's time.
+        let (emitted, _) = shards.sweep(1_200_000 + 301_000, stale, forget);
+        assert_eq!(emitted.len(), 1);
+        assert_eq!(emitted[0].notification.status, AlertStatus::Resolved);
+        assert_eq!(emitted[0].notification.ends_at, 1_501_000);
+        // Silent for forget_after, but its resolution is still reported (15 minutes after
+        // 1_501_000), so only the series without an alert is forgotten...
+        let (_, forgotten) = shards.sweep(1_200_000 + 700_000, stale, forget);
+        assert_eq!(forgotten, 1);
+        assert!(shards.lock(shards.index(id)).engine.labels(id).is_some());
+        // ...and it goes once the resolution is no longer reported.
+        let (_, forgotten) = shards.sweep(1_200_000 + 1_300_000, stale, forget);
+        assert_eq!(forgotten, 1);
+        assert_eq!(shards.series_count(), 0);
+    }
+}
