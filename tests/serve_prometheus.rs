@@ -125,7 +125,7 @@ log_format: json
     .unwrap();
     let mut seer = Seer::start(&config, port, &dir.path().join("seer.log"));
 
-    let _prometheus = Prometheus::start(&format!(
+    let prometheus = Prometheus::start(&format!(
         "\
 global: {{scrape_interval: 1s, scrape_timeout: 900ms}}
 scrape_configs:
@@ -151,6 +151,32 @@ remote_write:
     assert_eq!(rule["rule"], ALERT, "{listed}");
     assert!(rule["fits"].as_u64().unwrap() >= 1, "{listed}");
     assert!(alert_listed(&am).is_empty());
+
+    // Backfill reads the same series back from this Prometheus' query API.
+    let rules = seer::rules::parse("rules.yaml", &rules()).unwrap();
+    let fresh = std::sync::Arc::new(seer::serve::scoring::Shards::new(
+        &rules,
+        seer::engine::EngineOptions::default(),
+        1,
+    ));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let backfilled = runtime
+        .block_on(seer::serve::warm::backfill(
+            &prometheus.url(),
+            &[format!("{{__name__=\"{METRIC}\"}}")],
+            std::sync::Arc::clone(&fresh),
+            seer::serve::now_ms(),
+            20_000,
+            1_000,
+            Duration::from_secs(10),
+        ))
+        .unwrap();
+    assert!(backfilled >= 1, "{backfilled} samples backfilled");
+    let labels = fresh.lock(0).engine.summaries()[0].labels.clone();
+    assert_eq!(labels.get("instance"), Some(target.address().as_str()));
 
     // 1. The jump is in Alertmanager within 30 seconds.
     target.set(JUMP);
