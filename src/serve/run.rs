@@ -175,9 +175,11 @@ impl Server {
             limits: config.limits,
         };
         let (stop_tx, stop_rx) = watch::channel(false);
+        let stop_tx = Arc::new(stop_tx);
+        let on_signal = Arc::clone(&stop_tx);
         tokio::spawn(async move {
             shutdown.await;
-            let _ = stop_tx.send(true);
+            let _ = on_signal.send(true);
         });
         let http = {
             let mut stop = stop_rx.clone();
@@ -190,6 +192,7 @@ impl Server {
             rules = shards.lock(0).engine.rule_selectors().len(), "listening");
 
         if let Err(e) = warm_start(&config, &shards, &metrics).await {
+            let _ = stop_tx.send(true);
             let _ = http.await;
             return Err(e);
         }

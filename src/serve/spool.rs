@@ -11,7 +11,8 @@
 //! With a state directory the spool is on disk, one JSON file per batch in
 //! `spool/<hash of the URL>/` (the URL is written beside them in `alertmanager-url`), so it
 //! survives restarts; without one it lives in memory. It holds at most `max_batches` batches;
-//! past that the oldest are dropped and counted.
+//! past that the oldest are dropped and counted. A batch Alertmanager refuses with a 4xx is
+//! dropped (logged and counted) rather than spooled: it would never be taken.
 //!
 //! # Limitations
 //!
@@ -158,11 +159,19 @@ impl Worker {
         if self.spool.is_empty() {
             match self.client.send(&batch).await {
                 Ok(()) => return self.count("delivered", batch.len()),
+                Err(e) if refused(&e) => return self.refused(&e, batch.len()),
                 Err(e) => tracing::warn!(alertmanager = %self.url, error = %e,
                     notifications = batch.len(), "delivery failed; spooling"),
             }
         }
         self.spool_batch(batch);
+    }
+
+    /// Alertmanager answered 4xx: it will never take this batch, so retrying is pointless.
+    fn refused(&self, error: &Error, n: usize) {
+        self.count("dropped", n);
+        tracing::error!(alertmanager = %self.url, error = %error, notifications = n,
+            "Alertmanager refused notifications; dropped");
     }
 
     fn spool_batch(&mut self, batch: Vec<Notification>) {
@@ -195,6 +204,11 @@ impl Worker {
                         tracing::info!(alertmanager = %self.url, "spool delivered");
                     }
                 }
+                Err(e) if refused(&e) => {
+                    let n = batch.len();
+                    self.spool.pop_front();
+                    self.refused(&e, n);
+                }
                 Err(e) => {
                     tracing::debug!(alertmanager = %self.url, error = %e,
                         "Alertmanager still unreachable; spool kept");
@@ -203,6 +217,12 @@ impl Worker {
             }
         }
     }
+}
+
+/// True when Alertmanager answered with a 4xx: [`AlertmanagerClient`] retries only connection
+/// errors, timeouts and 5xx, and reports a refusal as `HTTP 4xx ...`.
+fn refused(error: &Error) -> bool {
+    matches!(error, Error::Remote { message, .. } if message.starts_with("HTTP 4"))
 }
 
 /// Batches waiting for one Alertmanager, oldest first, mirrored on disk when `dir` is set.
@@ -320,6 +340,21 @@ mod tests {
             ends_at: n + 1,
             generator_url: None,
         }
+    }
+
+    #[test]
+    fn only_4xx_refusals_are_final() {
+        let remote = |message: &str| Error::Remote {
+            peer: "http://am/api/v2/alerts".into(),
+            message: message.into(),
+        };
+        assert!(refused(&remote(
+            "HTTP 400 Bad Request: start time must be before end time"
+        )));
+        assert!(!refused(&remote(
+            "HTTP 503 Service Unavailable: (empty body)"
+        )));
+        assert!(!refused(&remote("request failed: connection refused")));
     }
 
     #[test]
