@@ -47,6 +47,44 @@ enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Score detectors on public benchmarks, on the same code path the service runs.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// Numenta Anomaly Benchmark: run seer's anomaly detection over every corpus file (or read
+    /// a detector's results) and score it with NAB's rules.
+    Nab(NabArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct NabArgs {
+    /// The corpus folder: labels/combined_windows.json, data/<category>/<file>.csv and
+    /// optionally config/profiles.json.
+    #[arg(long)]
+    data: PathBuf,
+    /// Score this detector's results (NAB's results/<detector>/ layout) instead of running seer.
+    #[arg(long)]
+    detector_scores: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+    /// Write seer's per-row scores here, one timestamp,value,anomaly_score file per input.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Rule file to run instead of the built-in benchmark rule.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -136,6 +174,9 @@ fn main() -> ExitCode {
             labels,
             out,
         } => convert(&input, &metric, labels, &out),
+        Command::Eval {
+            command: EvalCommand::Nab(args),
+        } => eval_nab(args),
     };
     match result {
         Ok(code) => code,
@@ -181,6 +222,25 @@ fn convert(
         labels,
         out.display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
+    let rules = match &args.rules {
+        Some(path) => Some(seer::rules::load(path)?),
+        None => None,
+    };
+    let options = seer::eval::nab::NabEvalOptions {
+        data_dir: args.data,
+        detector_scores: args.detector_scores,
+        rules,
+        out_dir: args.out,
+    };
+    let evaluation = seer::eval::nab::evaluate(&options)?;
+    match args.format {
+        OutputFormat::Table => print!("{evaluation}"),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&evaluation)?),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

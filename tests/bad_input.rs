@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::array::{Float64Array, Int32Array, StringArray, TimestampMillisecondArray};
-use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow::datatypes::{Field, Schema};
 use arrow::record_batch::RecordBatch;
 use seer::engine::EngineOptions;
 use seer::replay::{self, CsvNaming, ReplaySummary};
@@ -120,34 +120,42 @@ fn nan_duplicates_and_disorder_are_counted_not_lost() {
     assert!(table.contains("2 reordered"), "{table}");
 }
 
+/// Writes a one-row Parquet file with the given columns (name, array) to `dir/name`.
+fn write_parquet(dir: &Path, name: &str, columns: Vec<(&str, arrow::array::ArrayRef)>) -> PathBuf {
+    let path = dir.join(name);
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(n, a)| Field::new(*n, a.data_type().clone(), false))
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        columns.into_iter().map(|(_, a)| a).collect(),
+    )
+    .unwrap();
+    let file = std::fs::File::create(&path).unwrap();
+    let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    path
+}
+
+fn timestamps() -> arrow::array::ArrayRef {
+    Arc::new(TimestampMillisecondArray::from(vec![1_000]))
+}
+
 #[test]
 fn parquet_with_a_wrong_schema_names_the_file_and_columns() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("wrong.parquet");
-    let schema = Arc::new(Schema::new(vec![
-        Field::new(
-            "timestamp",
-            DataType::Timestamp(TimeUnit::Millisecond, None),
-            false,
-        ),
-        Field::new("metric", DataType::Int32, false),
-        Field::new("val", DataType::Float64, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
+    let path = write_parquet(
+        dir.path(),
+        "wrong.parquet",
         vec![
-            Arc::new(TimestampMillisecondArray::from(vec![1_000])),
-            Arc::new(Int32Array::from(vec![1])),
-            Arc::new(Float64Array::from(vec![1.0])),
+            ("timestamp", timestamps()),
+            ("metric", Arc::new(Int32Array::from(vec![1]))),
+            ("val", Arc::new(Float64Array::from(vec![1.0]))),
         ],
-    )
-    .unwrap();
-    let mut writer =
-        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, None)
-            .unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
-
+    );
     let err = replay_files(&[path]).unwrap_err().to_string();
     assert!(err.contains("wrong.parquet"), "{err}");
     assert!(
@@ -160,30 +168,15 @@ fn parquet_with_a_wrong_schema_names_the_file_and_columns() {
 #[test]
 fn parquet_with_an_invalid_metric_name_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("names.parquet");
-    let schema = Arc::new(Schema::new(vec![
-        Field::new(
-            "timestamp",
-            DataType::Timestamp(TimeUnit::Millisecond, None),
-            false,
-        ),
-        Field::new("metric", DataType::Utf8, false),
-        Field::new("value", DataType::Float64, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
+    let path = write_parquet(
+        dir.path(),
+        "names.parquet",
         vec![
-            Arc::new(TimestampMillisecondArray::from(vec![1_000])),
-            Arc::new(StringArray::from(vec!["bad metric"])),
-            Arc::new(Float64Array::from(vec![1.0])),
+            ("timestamp", timestamps()),
+            ("metric", Arc::new(StringArray::from(vec!["bad metric"]))),
+            ("value", Arc::new(Float64Array::from(vec![1.0]))),
         ],
-    )
-    .unwrap();
-    let mut writer =
-        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&path).unwrap(), schema, None)
-            .unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
+    );
     let err = replay_files(&[path]).unwrap_err().to_string();
     assert!(
         err.contains("names.parquet") && err.contains("invalid metric name"),

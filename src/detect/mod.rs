@@ -4,8 +4,10 @@
 //! [`Verdict`]. Time is the sample's own timestamp, so replaying history gives the same
 //! verdicts as streaming it did.
 
+pub mod likelihood;
 mod seasonal;
 
+pub use likelihood::{SurpriseConfig, SurpriseScorer};
 pub use seasonal::{DetectorConfig, SeasonalDetector};
 
 use serde::{Deserialize, Serialize};
@@ -115,8 +117,11 @@ pub struct Evidence {
     pub upper: f64,
     /// Signed distance from the forecast in band half-widths: beyond ±1 is outside the band.
     pub deviation: f64,
-    /// How unusual the error is against the series' recent errors, in [0, 1] (the share of
-    /// recent absolute errors that are smaller).
+    /// How much news the sample is, in [0, 1]: `1 - p / r`, where `p` is the tail probability
+    /// of its error against the series' recent errors and `r` the smallest such probability of
+    /// the last few samples (see [`likelihood`]). With no recent surprise it is `1 - p`, so
+    /// `score > interval_width` matches being outside the band; during an incident only errors
+    /// rarer than the incident's worst so far score high. `seer eval nab` scores this value.
     pub score: f64,
     /// Outside the band (and at least `min_deviation` away from the forecast).
     pub anomalous: bool,

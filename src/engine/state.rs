@@ -8,7 +8,7 @@ use crate::series::{Labels, SeriesId};
 use crate::time::Millis;
 
 use super::snapshot::{RestoreOutcome, SeriesSnapshot, SeriesSnapshotRef, WatchSnapshotRef};
-use super::{CompiledRule, Emitted, EngineOptions, WatchView};
+use super::{CompiledRule, Emitted, EngineOptions, VerdictEvent, WatchView};
 
 /// What one rule did on one series.
 #[derive(Debug, Clone)]
@@ -73,18 +73,28 @@ impl SeriesState {
         self.watches.is_empty()
     }
 
-    /// Runs time-ordered samples through every watch.
+    /// Runs time-ordered samples through every watch; `observe` sees every verdict.
     pub(super) fn run(
         &mut self,
         samples: &[(Millis, f64)],
         rules: &[Arc<CompiledRule>],
         options: &EngineOptions,
+        observe: &(dyn Fn(&VerdictEvent<'_>) + Sync),
     ) -> Vec<Emitted> {
         let mut out = Vec::new();
         for watch in &mut self.watches {
             let rule = &rules[watch.rule].alert;
             for &(ts, value) in samples {
-                let condition = match watch.detector.observe(ts, value) {
+                let verdict = watch.detector.observe(ts, value);
+                observe(&VerdictEvent {
+                    labels: &self.labels,
+                    rule: watch.rule,
+                    rule_name: &rules[watch.rule].name,
+                    timestamp_ms: ts,
+                    value,
+                    verdict: &verdict,
+                });
+                let condition = match verdict {
                     Verdict::Skipped(_) => continue,
                     Verdict::WarmingUp => None,
                     Verdict::Scored(e) if e.anomalous => Some(to_alert_evidence(&e)),

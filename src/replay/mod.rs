@@ -118,9 +118,22 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 ///
 /// The first file that fails to read, with its decoder's error (which names the file).
 pub fn load(files: &[PathBuf], csv: &CsvNaming) -> Result<Vec<SeriesSamples>> {
+    let labelled: Vec<(PathBuf, Labels)> = files
+        .iter()
+        .map(|path| (path.clone(), csv.labels_for(path)))
+        .collect();
+    load_labelled(&labelled)
+}
+
+/// Like [`load`], with the labels of each CSV file given (Parquet files carry their own).
+///
+/// # Errors
+///
+/// As [`load`].
+pub fn load_labelled(files: &[(PathBuf, Labels)]) -> Result<Vec<SeriesSamples>> {
     let batches = files
         .par_iter()
-        .map(|path| ingest::read_history(path, &csv.labels_for(path)))
+        .map(|(path, labels)| ingest::read_history(path, labels))
         .collect::<Result<Vec<_>>>()?;
 
     let mut groups: HashMap<SeriesId, SeriesSamples> = HashMap::new();
