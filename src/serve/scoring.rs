@@ -66,8 +66,9 @@ pub struct Shards {
     shards: Vec<Mutex<Shard>>,
 }
 
-/// Samples of one series in a round: the labels, the samples, the stale markers' times.
-type Group = (Arc<Labels>, Vec<(Millis, f64)>, Vec<Millis>);
+/// Samples of one series in a round: its fingerprint (computed once per round), labels,
+/// samples and stale markers' times.
+type Group = (SeriesId, Arc<Labels>, Vec<(Millis, f64)>, Vec<Millis>);
 
 impl Shards {
     /// `count` shards (at least 1) running `rules`.
@@ -119,13 +120,13 @@ impl Shards {
                         };
                         groups
                             .entry(row.series)
-                            .or_insert_with(|| (labels.clone(), Vec::new(), Vec::new()))
+                            .or_insert_with(|| (row.series, labels.clone(), Vec::new(), Vec::new()))
                     }
                 };
                 if is_stale_marker(row.value) {
-                    group.2.push(row.timestamp_ms);
+                    group.3.push(row.timestamp_ms);
                 } else {
-                    group.1.push((row.timestamp_ms, row.value));
+                    group.2.push((row.timestamp_ms, row.value));
                 }
             }
         }
@@ -137,7 +138,7 @@ impl Shards {
         self.score_groups(
             groups
                 .into_iter()
-                .map(|(labels, samples)| (labels, samples, Vec::new()))
+                .map(|(labels, samples)| (labels.id(), labels, samples, Vec::new()))
                 .collect(),
         )
     }
@@ -145,7 +146,7 @@ impl Shards {
     fn score_groups(&self, groups: Vec<Group>) -> RoundOutcome {
         let mut per_shard: Vec<Vec<Group>> = (0..self.shards.len()).map(|_| Vec::new()).collect();
         for group in groups {
-            per_shard[self.index(group.0.id())].push(group);
+            per_shard[self.index(group.0)].push(group);
         }
         let outcomes: Vec<RoundOutcome> = per_shard
             .into_par_iter()
@@ -234,8 +235,7 @@ fn score_shard(shard: &mut Shard, groups: Vec<Group>) -> RoundOutcome {
     let mut out = RoundOutcome::default();
     let mut stale: Vec<(SeriesId, Vec<Millis>)> = Vec::new();
     let mut samples: Vec<SeriesSamples> = Vec::with_capacity(groups.len());
-    for (labels, values, markers) in groups {
-        let id = labels.id();
+    for (id, labels, values, markers) in groups {
         let latest = values
             .iter()
             .map(|s| s.0)
