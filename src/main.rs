@@ -28,6 +28,11 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run the detector service: Prometheus remote_write in, alerts out to Alertmanager.
+    ///
+    /// With no arguments it runs models/default.yaml on 127.0.0.1:9977. Flags override the
+    /// config file.
+    Serve(ServeArgs),
     /// Convert a two-column CSV (timestamp,value) into seer's long Parquet format.
     Convert {
         /// The CSV file.
@@ -116,6 +121,46 @@ struct ReplayArgs {
     labels: Vec<(String, String)>,
 }
 
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Configuration file (YAML); every key is optional.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on, such as 127.0.0.1:9977.
+    #[arg(long)]
+    listen: Option<String>,
+    /// Rule file or directory (repeatable).
+    #[arg(long)]
+    rules: Vec<PathBuf>,
+    /// Alertmanager base URL (repeatable); replaces the file's alertmanager.urls.
+    #[arg(long = "alertmanager")]
+    alertmanagers: Vec<String>,
+    /// Directory for checkpoints and the alert spool.
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// History files (seer Parquet or CSV) to learn from before serving.
+    #[arg(long, num_args = 1..)]
+    history: Vec<PathBuf>,
+    /// Prometheus base URL to backfill the rules' series from.
+    #[arg(long)]
+    backfill_url: Option<String>,
+    /// How far back to backfill, as a Prometheus duration (default 14d).
+    #[arg(long)]
+    backfill_window: Option<String>,
+    /// Log format: json, text or auto (text on a terminal).
+    #[arg(long, value_parser = parse_log_format)]
+    log_format: Option<seer::serve::LogFormat>,
+}
+
+fn parse_log_format(text: &str) -> Result<seer::serve::LogFormat, String> {
+    match text {
+        "json" => Ok(seer::serve::LogFormat::Json),
+        "text" => Ok(seer::serve::LogFormat::Text),
+        "auto" => Ok(seer::serve::LogFormat::Auto),
+        _ => Err(format!("{text:?} is not json, text or auto")),
+    }
+}
+
 fn parse_label(text: &str) -> Result<(String, String), String> {
     let (k, v) = text
         .split_once('=')
@@ -131,6 +176,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(args) => replay(args),
         Command::Check { files } => check(&files),
+        Command::Serve(args) => serve(args),
         Command::Convert {
             input,
             metric,
@@ -151,6 +197,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let overrides = seer::serve::Overrides {
+        config: args.config,
+        listen: args.listen,
+        rules: args.rules,
+        alertmanagers: args.alertmanagers,
+        state_dir: args.state_dir,
+        history: args.history,
+        backfill_url: args.backfill_url,
+        backfill_window: args.backfill_window,
+        log_format: args.log_format,
+    };
+    seer::serve::run(&overrides)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn convert(

@@ -51,6 +51,39 @@ impl AnyDetector {
             AnyDetector::ChangePoint(d) => d.stats(),
         }
     }
+
+    /// The band over the next `steps` steps of the detector's grid, starting with the step of
+    /// the latest sample; empty until a model is fitted (or for a family without a band).
+    pub fn band_ahead(&self, steps: usize) -> Vec<BandPoint> {
+        match self {
+            AnyDetector::Seasonal(d) => d.band_ahead(steps),
+            // Capacity and change-point detectors report crossings and shifts, not a band.
+            AnyDetector::Capacity(_) | AnyDetector::ChangePoint(_) => Vec::new(),
+        }
+    }
+
+    /// The latest `n` points of the history the detector keeps (downsampled to its grid),
+    /// oldest first.
+    pub fn recent(&self, n: usize) -> Vec<(Millis, f64)> {
+        match self {
+            AnyDetector::Seasonal(d) => d.recent(n),
+            // Their bounded histories are not exposed through the API in this version.
+            AnyDetector::Capacity(_) | AnyDetector::ChangePoint(_) => {
+                let _ = n;
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// One step of a forecast band, in the metric's unit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BandPoint {
+    /// Start of the grid step.
+    pub timestamp_ms: Millis,
+    pub expected: f64,
+    pub lower: f64,
+    pub upper: f64,
 }
 
 /// How to build a fresh detector for a rule: the rule's validated settings per family.
@@ -138,6 +171,9 @@ pub struct DetectorStats {
     pub anomalies: u64,
     pub fits: u64,
     pub fit_errors: u64,
+    /// Wall-clock time spent in fits (successful or not), in microseconds.
+    #[serde(default)]
+    pub fit_micros: u64,
     /// Restarts from scratch after a gap longer than the history the model keeps.
     pub resets: u64,
 }
@@ -154,6 +190,7 @@ impl DetectorStats {
         self.anomalies += other.anomalies;
         self.fits += other.fits;
         self.fit_errors += other.fit_errors;
+        self.fit_micros += other.fit_micros;
         self.resets += other.resets;
     }
 }

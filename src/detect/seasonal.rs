@@ -32,7 +32,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use crate::detect::likelihood::{SurpriseConfig, SurpriseScorer};
-use crate::detect::{DetectorStats, Evidence, SkipReason, Verdict};
+use crate::detect::{BandPoint, DetectorStats, Evidence, SkipReason, Verdict};
 use crate::models::seasonal::{tail_quantile, FittedSeasonal, SeasonalModel, SeasonalityMode};
 use crate::time::Millis;
 
@@ -196,7 +196,10 @@ impl SeasonalDetector {
             Some(f) => timestamp_ms - f.at_ms >= self.config.refit_every_ms,
         };
         if due && grid.buckets.len() >= SeasonalModel::MIN_OBSERVATIONS {
-            match grid.refit(&self.config, timestamp_ms) {
+            let started = std::time::Instant::now();
+            let fitted = grid.refit(&self.config, timestamp_ms);
+            self.stats.fit_micros += started.elapsed().as_micros() as u64;
+            match fitted {
                 Ok(()) => self.stats.fits += 1,
                 Err(e) => {
                     self.stats.fit_errors += 1;
@@ -209,6 +212,57 @@ impl SeasonalDetector {
             }
         }
         verdict
+    }
+
+    /// The band over the next `steps` grid steps, starting with the step of the latest sample,
+    /// exactly as [`Self::observe`] would score samples there; empty until a model is fitted.
+    pub fn band_ahead(&self, steps: usize) -> Vec<BandPoint> {
+        let Some(grid) = self.grid.as_ref() else {
+            return Vec::new();
+        };
+        let Some(f) = grid.fitted.as_ref() else {
+            return Vec::new();
+        };
+        let first = match grid.open {
+            Some((idx, _, _)) => idx,
+            None => grid.start + grid.buckets.len() as i64,
+        };
+        (first..first + steps as i64)
+            .map(|idx| {
+                let step = (idx - f.origin).max(f.model.next_step() as i64) as usize;
+                let h = step + 1 - f.model.next_step();
+                let m = f.model.mean_at(step);
+                let half = grid.half_width(self.config.interval_width, f, h);
+                BandPoint {
+                    timestamp_ms: idx * grid.bucket_ms,
+                    expected: f.model.untransform(m),
+                    lower: f.model.untransform(m - half),
+                    upper: f.model.untransform(m + half),
+                }
+            })
+            .collect()
+    }
+
+    /// The latest `n` grid buckets that hold samples (their means, the open bucket included),
+    /// oldest first; before the grid is known, the raw first samples.
+    pub fn recent(&self, n: usize) -> Vec<(Millis, f64)> {
+        let Some(grid) = self.grid.as_ref() else {
+            let skip = self.first.len().saturating_sub(n);
+            return self.first[skip..].to_vec();
+        };
+        let closed = grid
+            .buckets
+            .iter()
+            .enumerate()
+            .map(|(i, mean)| ((grid.start + i as i64) * grid.bucket_ms, *mean));
+        let open = grid
+            .open
+            .map(|(idx, sum, count)| (idx * grid.bucket_ms, sum / count as f64));
+        let mut out: Vec<(Millis, f64)> =
+            closed.chain(open).filter(|(_, v)| v.is_finite()).collect();
+        let skip = out.len().saturating_sub(n);
+        out.drain(..skip);
+        out
     }
 
     /// Fixes the grid from the first samples and replays them into it.

@@ -13,8 +13,10 @@
 //! series has already seen are skipped and counted by its detector.
 
 mod compile;
+mod snapshot;
 mod state;
 
+pub use snapshot::{RestoreOutcome, SeriesSnapshot, SeriesSnapshotRef, WatchView};
 pub use state::{SeriesSummary, WatchSummary};
 
 use crate::detect::Verdict;
