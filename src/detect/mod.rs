@@ -7,6 +7,7 @@
 mod capacity;
 mod changepoint;
 pub mod likelihood;
+pub mod range;
 mod seasonal;
 
 pub use capacity::{
@@ -149,7 +150,9 @@ pub struct Evidence {
     /// of its error against the series' recent errors and `r` the smallest such probability of
     /// the last few samples (see [`likelihood`]). With no recent surprise it is `1 - p`, so
     /// `score > interval_width` matches being outside the band; during an incident only errors
-    /// rarer than the incident's worst so far score high. `seer eval nab` scores this value.
+    /// rarer than the incident's worst so far score high. A value clearly outside the range of
+    /// the series' recent values scores 1 whatever its error (see [`range`]). `seer eval nab`
+    /// scores this value.
     pub score: f64,
     /// Outside the band (and at least `min_deviation` away from the forecast).
     pub anomalous: bool,

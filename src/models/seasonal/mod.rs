@@ -16,7 +16,9 @@
 //! computed by the `stlrs` crate through `augurs-mstl`. A component is kept only when its
 //! strength `F = max(0, 1 - Var(R) / Var(S_i + R))` (Wang, Smith and Hyndman 2006) is at least
 //! [`MIN_SEASONAL_STRENGTH`]; otherwise it would add its own estimation noise to every forecast.
-//! Beyond the fitted window each component repeats its last cycle.
+//! Beyond the fitted window each component repeats its last cycle; the level is expressed
+//! against that repeated cycle (it carries the component's drift over the last cycle,
+//! `S_i(n-1) - S_i(n-1-m_i)`), so the first forecast does not jump where the cycle wraps.
 //!
 //! The rest `d` follows ETS(A,N,N) (Hyndman et al. 2008, "Forecasting with Exponential
 //! Smoothing", §2.3). `alpha` is chosen on a grid by the least sum of squared one-step errors,
@@ -157,6 +159,8 @@ impl SeasonalModel {
             .collect();
         let mut seasonal_sum = vec![0.0; n];
         let mut components = Vec::new();
+        // How far each kept cycle jumps where it wraps around (see the level below).
+        let mut wrap = 0.0;
         if !periods.is_empty() {
             let x32: Vec<f32> = x.iter().map(|v| *v as f32).collect();
             let mstl = augurs_mstl::stlrs::MstlParams::new()
@@ -177,6 +181,7 @@ impl SeasonalModel {
                 for (t, s) in seasonal_sum.iter_mut().enumerate() {
                     *s += comp[t];
                 }
+                wrap += comp[n - 1] - comp[n - 1 - period];
                 components.push((*period, cycle));
             }
         }
@@ -193,6 +198,13 @@ impl SeasonalModel {
             .min_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, alpha, level, errors)| (alpha, level, errors))
             .expect("the grid is not empty");
+        // The level was smoothed against each component's newest values, but the forecast
+        // repeats the last cycle, whose value after step n - 1 is the one from a cycle earlier
+        // (step n - period). Where the seasonal shape drifted between cycles this is a jump
+        // at the first forecast step; carrying the drift `S(n-1) - S(n-1-period)` in the level
+        // makes the first forecast continue from the last observation by the previous cycle's
+        // step, and later updates of the level keep it.
+        let level = level + wrap;
         let mut abs_errors: Vec<f64> = errors.iter().map(|e| e.abs()).collect();
         abs_errors.sort_by(f64::total_cmp);
 
