@@ -18,6 +18,7 @@ pub mod detect;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod generate;
 pub mod ingest;
 pub mod models;
 pub mod replay;
