@@ -180,7 +180,7 @@ fn plan_series(config: &GenerateConfig, index: usize, start_ms: Millis) -> Serie
             } else {
                 (rng.range(0.3, 3.0), "linear")
             };
-            let sawtooth = if name == "linear" && index % 2 == 0 {
+            let sawtooth = if name == "linear" && index.is_multiple_of(2) {
                 Some((rng.range(2.0, 6.0), 6 * 3_600_000))
             } else {
                 None
