@@ -21,6 +21,7 @@ pub mod eval;
 pub mod generate;
 pub mod ingest;
 pub mod models;
+pub mod plan;
 pub mod replay;
 pub mod rules;
 pub mod series;
