@@ -10,7 +10,8 @@
 //! - [`models`]: forecasting model families, one module each;
 //! - [`detect`]: per-series detectors that turn a model into anomaly verdicts;
 //! - [`alert`]: the alert state machine and the sinks alerts leave through;
-//! - [`replay`]: feeds history through the streaming stages with event time.
+//! - [`replay`]: feeds history through the streaming stages with event time;
+//! - [`serve`]: the detector service on Prometheus remote_write.
 
 pub mod alert;
 pub mod batch;
@@ -21,10 +22,12 @@ pub mod eval;
 pub mod generate;
 pub mod ingest;
 pub mod models;
+#[cfg(feature = "plan")]
 pub mod plan;
 pub mod replay;
 pub mod rules;
 pub mod series;
+pub mod serve;
 pub mod time;
 
 pub use error::{Error, Result};

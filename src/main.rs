@@ -49,6 +49,11 @@ enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Run the detector service: Prometheus remote_write in, alerts out to Alertmanager.
+    ///
+    /// With no arguments it runs models/default.yaml on 127.0.0.1:9977. Flags override the
+    /// config file.
+    Serve(ServeArgs),
     /// Convert a two-column CSV (timestamp,value) into seer's long Parquet format.
     Convert {
         /// The CSV file.
@@ -63,6 +68,53 @@ enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Score detectors on public benchmarks, on the same code path the service runs.
+    Eval {
+        #[command(subcommand)]
+        command: EvalCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// Numenta Anomaly Benchmark: run seer's anomaly detection over every corpus file (or read
+    /// a detector's results) and score it with NAB's rules.
+    Nab(NabArgs),
+    /// Batch change-point detection on the Turing Change Point Dataset (F1 margin 5, covering).
+    Tcpd {
+        /// The TCPD folder: datasets/<name>/<name>.json and annotations.json.
+        #[arg(long)]
+        data: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct NabArgs {
+    /// The corpus folder: labels/combined_windows.json, data/<category>/<file>.csv and
+    /// optionally config/profiles.json.
+    #[arg(long)]
+    data: PathBuf,
+    /// Score this detector's results (NAB's results/<detector>/ layout) instead of running seer.
+    #[arg(long)]
+    detector_scores: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+    /// Write seer's per-row scores here, one timestamp,value,anomaly_score file per input.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Rule file to run instead of the built-in benchmark rule.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -90,6 +142,46 @@ struct ReplayArgs {
     labels: Vec<(String, String)>,
 }
 
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Configuration file (YAML); every key is optional.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on, such as 127.0.0.1:9977.
+    #[arg(long)]
+    listen: Option<String>,
+    /// Rule file or directory (repeatable).
+    #[arg(long)]
+    rules: Vec<PathBuf>,
+    /// Alertmanager base URL (repeatable); replaces the file's alertmanager.urls.
+    #[arg(long = "alertmanager")]
+    alertmanagers: Vec<String>,
+    /// Directory for checkpoints and the alert spool.
+    #[arg(long)]
+    state_dir: Option<PathBuf>,
+    /// History files (seer Parquet or CSV) to learn from before serving.
+    #[arg(long, num_args = 1..)]
+    history: Vec<PathBuf>,
+    /// Prometheus base URL to backfill the rules' series from.
+    #[arg(long)]
+    backfill_url: Option<String>,
+    /// How far back to backfill, as a Prometheus duration (default 14d).
+    #[arg(long)]
+    backfill_window: Option<String>,
+    /// Log format: json, text or auto (text on a terminal).
+    #[arg(long, value_parser = parse_log_format)]
+    log_format: Option<seer::serve::LogFormat>,
+}
+
+fn parse_log_format(text: &str) -> Result<seer::serve::LogFormat, String> {
+    match text {
+        "json" => Ok(seer::serve::LogFormat::Json),
+        "text" => Ok(seer::serve::LogFormat::Text),
+        "auto" => Ok(seer::serve::LogFormat::Auto),
+        _ => Err(format!("{text:?} is not json, text or auto")),
+    }
+}
+
 fn parse_label(text: &str) -> Result<(String, String), String> {
     let (k, v) = text
         .split_once('=')
@@ -111,6 +203,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(args) => replay(args),
         Command::Check { files } => check(&files),
+        Command::Serve(args) => serve(args),
         Command::Convert {
             input,
             metric,
@@ -125,6 +218,12 @@ fn main() -> ExitCode {
             seed,
             out,
         } => generate(series, days, step, end, seed, &out),
+        Command::Eval {
+            command: EvalCommand::Nab(args),
+        } => eval_nab(args),
+        Command::Eval {
+            command: EvalCommand::Tcpd { data, format },
+        } => eval_tcpd(&data, format),
     };
     match result {
         Ok(code) => code,
@@ -133,6 +232,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let overrides = seer::serve::Overrides {
+        config: args.config,
+        listen: args.listen,
+        rules: args.rules,
+        alertmanagers: args.alertmanagers,
+        state_dir: args.state_dir,
+        history: args.history,
+        backfill_url: args.backfill_url,
+        backfill_window: args.backfill_window,
+        log_format: args.log_format,
+    };
+    seer::serve::run(&overrides)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn convert(
@@ -186,6 +301,35 @@ fn generate(
         generated.truth_file.display(),
         started.elapsed().as_secs_f64()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_nab(args: NabArgs) -> anyhow::Result<ExitCode> {
+    let rules = match &args.rules {
+        Some(path) => Some(seer::rules::load(path)?),
+        None => None,
+    };
+    let options = seer::eval::nab::NabEvalOptions {
+        data_dir: args.data,
+        detector_scores: args.detector_scores,
+        rules,
+        out_dir: args.out,
+    };
+    let evaluation = seer::eval::nab::evaluate(&options)?;
+    match args.format {
+        OutputFormat::Table => print!("{evaluation}"),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&evaluation)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_tcpd(data: &std::path::Path, format: OutputFormat) -> anyhow::Result<ExitCode> {
+    let config = seer::models::changepoint::BatchConfig::default();
+    let report = seer::eval::tcpd_run::run(data, config)?;
+    match format {
+        OutputFormat::Table => print!("{report}"),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

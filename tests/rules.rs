@@ -63,9 +63,9 @@ fn seed_document_loads_with_unavailable_models_kept() {
     );
     assert_eq!(rules.len(), 5);
 
-    // The anomaly rule uses the built `seasonal` model; the four predictive rules name models
-    // that are not built yet and are kept, marked unavailable, with one warning each.
-    assert_eq!(rules.warnings.len(), 4, "{:#?}", rules.warnings);
+    // The anomaly, capacity and degradation rules use built models; the traffic rule's model
+    // is not built yet: it is kept, marked unavailable, with one warning.
+    assert_eq!(rules.warnings.len(), 1, "{:#?}", rules.warnings);
     for warning in &rules.warnings {
         assert_eq!(warning.severity, Severity::Warning);
         assert!(
@@ -80,15 +80,9 @@ fn seed_document_loads_with_unavailable_models_kept() {
         .filter(|r| !r.available)
         .map(|r| r.alert.name.as_str())
         .collect();
-    assert_eq!(
-        unavailable,
-        [
-            "capacity_planning_disk_usage",
-            "capacity_planning_memory_growth",
-            "performance_degradation_response_time",
-            "traffic_prediction_request_rate",
-        ]
-    );
+    assert_eq!(unavailable, ["traffic_prediction_request_rate"]);
+    assert!(rules.capacity.iter().all(|r| r.available));
+    assert!(rules.degradation.iter().all(|r| r.available));
 
     let anomaly = &rules.anomaly[0];
     assert!(anomaly.available);
@@ -144,17 +138,14 @@ fn seed_document_loads_with_unavailable_models_kept() {
     assert_eq!(traffic.capacity_per_replica, None);
     assert_eq!(traffic.origin.line, 18);
 
-    // Warnings point at the `model` value of each rule.
+    // The warning points at the `model` value of the traffic rule.
     let lines: Vec<usize> = rules.warnings.iter().map(|w| w.line).collect();
-    assert_eq!(lines, [12, 13, 15, 18]);
+    assert_eq!(lines, [18]);
     assert_eq!(
         rules.warnings[0].key,
-        "predictive_monitoring.capacity_planning[0].model"
+        "predictive_monitoring.traffic_prediction[0].model"
     );
-    assert_eq!(
-        rules.warnings[0].value.as_deref(),
-        Some("linear_regression")
-    );
+    assert_eq!(rules.warnings[0].value.as_deref(), Some("sarima"));
 }
 
 #[test]
@@ -208,7 +199,19 @@ fn every_key_is_read() {
         }
         other => panic!("expected a capacity selector, got {other:?}"),
     }
+    // A capacity read from a series is not evaluated in this version: the rule is reported.
+    assert!(!disk.available);
+    let capacity_warning = rules
+        .warnings
+        .iter()
+        .find(|w| w.key == "predictive_monitoring.capacity_planning[0].capacity")
+        .expect("a warning about the capacity selector");
+    assert_eq!(capacity_warning.reason, "capacity from a series");
+    assert!(capacity_warning
+        .detail
+        .starts_with("not available in this version"));
     let queue = &rules.capacity[1];
+    assert!(queue.available);
     assert_eq!(queue.alert.name, "capacity_planning_queue_depth");
     assert_eq!(queue.alert_threshold, Threshold::Value(10_000.0));
     assert_eq!(queue.capacity, Some(Capacity::Value(20_000.0)));
@@ -236,9 +239,11 @@ fn every_key_is_read() {
     assert_eq!(traffic.use_for, None);
     assert_eq!(traffic.alert.labels["team"], "platform");
 
-    // prophet, linear_regression, exponential_smoothing, change_point_detection, and the
-    // traffic rule (seasonal, but traffic rules are not evaluated yet).
-    assert_eq!(rules.warnings.len(), 5);
+    assert!(degradation.available);
+
+    // prophet, the capacity selector, and the traffic rule (seasonal, but traffic rules are
+    // not evaluated yet).
+    assert_eq!(rules.warnings.len(), 3, "{:#?}", rules.warnings);
 }
 
 #[test]
@@ -310,9 +315,6 @@ fn bad_durations_are_all_reported_in_the_documented_format() {
              greater than zero",
             "models/bad.yaml:13: predictive_monitoring.capacity_planning[0].forecast_window: bad \
              duration \"a month\": expected a Prometheus duration such as 5m or 1h30m",
-            "models/bad.yaml:13: predictive_monitoring.capacity_planning[0].model: warning: model \
-             \"linear_regression\": not available in this version; the rule is loaded but will \
-             not be evaluated (available for capacity_planning: none yet)",
         ]
     );
 }
@@ -320,7 +322,7 @@ fn bad_durations_are_all_reported_in_the_documented_format() {
 #[test]
 fn load_collects_every_problem_of_a_file() {
     let lines = config_lines(load(fixture("bad_duration.yaml")));
-    assert_eq!(lines.len(), 5);
+    assert_eq!(lines.len(), 4);
     assert!(lines[0].ends_with(
         "bad_duration.yaml:7: anomaly_detection[0].for: bad duration \"5 minutes\": expected a \
          Prometheus duration such as 5m or 1h30m"

@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use super::template::format_value;
 
 /// Annotation keys written from evidence.
@@ -28,7 +30,7 @@ pub mod keys {
 const MODEL_DIGITS: usize = 6;
 
 /// What a detector found about one sample of one series.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Evidence {
     /// The observed value; also what `{{ $value }}` renders in annotation templates.
     pub value: f64,

@@ -215,14 +215,15 @@ impl fmt::Display for AlertState {
     }
 }
 
-/// The alert lifecycle of one rule on one series.
-#[derive(Debug, Clone, PartialEq)]
+/// The alert lifecycle of one rule on one series. Serialisable, so that `seer serve` can
+/// checkpoint it and a restart neither re-fires nor forgets an alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertTracker {
     series: Labels,
     phase: Phase,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Phase {
     Inactive,
     Pending { active_at: Millis },
@@ -230,7 +231,7 @@ enum Phase {
     Resolved(Resolved),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Firing {
     active_at: Millis,
     fired_at: Millis,
@@ -241,7 +242,7 @@ struct Firing {
     evidence: Evidence,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Resolved {
     fired_at: Millis,
     resolved_at: Millis,
@@ -346,6 +347,16 @@ impl AlertTracker {
     /// tracker may be dropped; a new one behaves the same.
     pub fn is_idle(&self) -> bool {
         self.phase == Phase::Inactive
+    }
+
+    /// The evidence of the latest evaluation whose condition held, for a firing alert or a
+    /// resolved one still reported.
+    pub fn evidence(&self) -> Option<&Evidence> {
+        match &self.phase {
+            Phase::Firing(f) => Some(&f.evidence),
+            Phase::Resolved(r) => Some(&r.evidence),
+            Phase::Inactive | Phase::Pending { .. } => None,
+        }
     }
 }
 

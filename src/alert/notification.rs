@@ -3,11 +3,13 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use crate::series::Labels;
 use crate::time::Millis;
 
 /// The status an Alertmanager receiver sees.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AlertStatus {
     /// The alert is active; `endsAt` lies in the future.
     Firing,
@@ -32,7 +34,7 @@ impl fmt::Display for AlertStatus {
 }
 
 /// Why a notification goes out, so that a caller can report only the transitions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NotificationKind {
     /// The alert started firing (a transition).
     Fired,
@@ -65,8 +67,9 @@ impl fmt::Display for NotificationKind {
     }
 }
 
-/// One alert as sent to Alertmanager (or printed as an NDJSON line).
-#[derive(Debug, Clone, PartialEq)]
+/// One alert as sent to Alertmanager (or printed as an NDJSON line). Serialisable, so that
+/// undelivered notifications can be spooled to disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notification {
     /// Why it is sent now.
     pub kind: NotificationKind,

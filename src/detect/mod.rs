@@ -4,8 +4,17 @@
 //! [`Verdict`]. Time is the sample's own timestamp, so replaying history gives the same
 //! verdicts as streaming it did.
 
+mod capacity;
+mod changepoint;
+pub mod likelihood;
 mod seasonal;
 
+pub use capacity::{
+    CapacityConfig, CapacityDetector, CapacityModel, CROSSING_INTERVAL, HISTORY_BUCKETS,
+    MIN_BUCKETS, MIN_PHI,
+};
+pub use changepoint::ChangePointDetector;
+pub use likelihood::{SurpriseConfig, SurpriseScorer};
 pub use seasonal::{DetectorConfig, SeasonalDetector};
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +27,10 @@ use crate::time::Millis;
 pub enum AnyDetector {
     /// `anomaly_detection` with `model: seasonal`.
     Seasonal(SeasonalDetector),
+    /// `capacity_planning` with `linear_regression` or `exponential_smoothing`.
+    Capacity(CapacityDetector),
+    /// `performance_degradation` with `change_point_detection`.
+    ChangePoint(ChangePointDetector),
 }
 
 impl AnyDetector {
@@ -25,6 +38,8 @@ impl AnyDetector {
     pub fn observe(&mut self, timestamp_ms: Millis, value: f64) -> Verdict {
         match self {
             AnyDetector::Seasonal(d) => d.observe(timestamp_ms, value),
+            AnyDetector::Capacity(d) => d.observe(timestamp_ms, value),
+            AnyDetector::ChangePoint(d) => d.observe(timestamp_ms, value),
         }
     }
 
@@ -32,14 +47,51 @@ impl AnyDetector {
     pub fn stats(&self) -> &DetectorStats {
         match self {
             AnyDetector::Seasonal(d) => d.stats(),
+            AnyDetector::Capacity(d) => d.stats(),
+            AnyDetector::ChangePoint(d) => d.stats(),
         }
     }
+
+    /// The band over the next `steps` steps of the detector's grid, starting with the step of
+    /// the latest sample; empty until a model is fitted (or for a family without a band).
+    pub fn band_ahead(&self, steps: usize) -> Vec<BandPoint> {
+        match self {
+            AnyDetector::Seasonal(d) => d.band_ahead(steps),
+            // Capacity and change-point detectors report crossings and shifts, not a band.
+            AnyDetector::Capacity(_) | AnyDetector::ChangePoint(_) => Vec::new(),
+        }
+    }
+
+    /// The latest `n` points of the history the detector keeps (downsampled to its grid),
+    /// oldest first.
+    pub fn recent(&self, n: usize) -> Vec<(Millis, f64)> {
+        match self {
+            AnyDetector::Seasonal(d) => d.recent(n),
+            // Their bounded histories are not exposed through the API in this version.
+            AnyDetector::Capacity(_) | AnyDetector::ChangePoint(_) => {
+                let _ = n;
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// One step of a forecast band, in the metric's unit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BandPoint {
+    /// Start of the grid step.
+    pub timestamp_ms: Millis,
+    pub expected: f64,
+    pub lower: f64,
+    pub upper: f64,
 }
 
 /// How to build a fresh detector for a rule: the rule's validated settings per family.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum DetectorSpec {
     Seasonal(DetectorConfig),
+    Capacity(CapacityConfig),
+    ChangePoint(crate::models::changepoint::OnlineConfig),
 }
 
 impl DetectorSpec {
@@ -48,6 +100,10 @@ impl DetectorSpec {
         match self {
             DetectorSpec::Seasonal(config) => {
                 AnyDetector::Seasonal(SeasonalDetector::new(config.clone()))
+            }
+            DetectorSpec::Capacity(config) => AnyDetector::Capacity(CapacityDetector::new(*config)),
+            DetectorSpec::ChangePoint(config) => {
+                AnyDetector::ChangePoint(ChangePointDetector::new(*config))
             }
         }
     }
@@ -89,8 +145,11 @@ pub struct Evidence {
     pub upper: f64,
     /// Signed distance from the forecast in band half-widths: beyond ±1 is outside the band.
     pub deviation: f64,
-    /// How unusual the error is against the series' recent errors, in [0, 1] (the share of
-    /// recent absolute errors that are smaller).
+    /// How much news the sample is, in [0, 1]: `1 - p / r`, where `p` is the tail probability
+    /// of its error against the series' recent errors and `r` the smallest such probability of
+    /// the last few samples (see [`likelihood`]). With no recent surprise it is `1 - p`, so
+    /// `score > interval_width` matches being outside the band; during an incident only errors
+    /// rarer than the incident's worst so far score high. `seer eval nab` scores this value.
     pub score: f64,
     /// Outside the band (and at least `min_deviation` away from the forecast).
     pub anomalous: bool,
@@ -112,6 +171,9 @@ pub struct DetectorStats {
     pub anomalies: u64,
     pub fits: u64,
     pub fit_errors: u64,
+    /// Wall-clock time spent in fits (successful or not), in microseconds.
+    #[serde(default)]
+    pub fit_micros: u64,
     /// Restarts from scratch after a gap longer than the history the model keeps.
     pub resets: u64,
 }
@@ -128,6 +190,7 @@ impl DetectorStats {
         self.anomalies += other.anomalies;
         self.fits += other.fits;
         self.fit_errors += other.fit_errors;
+        self.fit_micros += other.fit_micros;
         self.resets += other.resets;
     }
 }

@@ -12,7 +12,9 @@
 //!    The band half-width is the `interval_width` quantile of the absolute errors of the last
 //!    [`ERROR_WINDOW`] samples (seeded from the fit's own errors), so it is measured on exactly
 //!    what is scored, at the sample's own resolution. A sample outside the band, and at least
-//!    `min_deviation` away from the forecast, is anomalous. Closed buckets update the model's
+//!    `min_deviation` away from the forecast, is anomalous. The evidence's `score` is the
+//!    novelty of the error's tail probability against the same recent errors
+//!    ([`crate::detect::likelihood`]). Closed buckets update the model's
 //!    level in O(1); every `refit_every` of event time the model is refitted on the bucketed
 //!    history (the last `history`), which learns the seasonal shape again.
 //!
@@ -29,16 +31,19 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detect::{DetectorStats, Evidence, SkipReason, Verdict};
+use crate::detect::likelihood::{SurpriseConfig, SurpriseScorer};
+use crate::detect::{BandPoint, DetectorStats, Evidence, SkipReason, Verdict};
 use crate::models::seasonal::{tail_quantile, FittedSeasonal, SeasonalModel, SeasonalityMode};
 use crate::time::Millis;
 
 /// Samples used to learn the step.
 pub const STEP_SAMPLES: usize = 9;
-/// Recent absolute errors kept for the band.
+/// Recent absolute errors kept for the band and the score.
 pub const ERROR_WINDOW: usize = 2048;
-/// The band's error quantiles are re-sorted after this many new errors.
-const RESORT_EVERY: usize = 32;
+
+/// Errors smaller than this fraction of the forecast's magnitude are no evidence (see
+/// [`SurpriseConfig::resolution`]).
+const RESOLUTION: f64 = 1e-3;
 
 const DAY_MS: Millis = 86_400_000;
 
@@ -97,9 +102,8 @@ struct Grid {
     open: Option<(i64, f64, u32)>,
     first_ts: Millis,
     fitted: Option<Fitted>,
-    errors: VecDeque<f64>,
-    sorted_errors: Vec<f64>,
-    since_sort: usize,
+    /// Recent absolute one-step errors: the band's quantiles and the score's tail.
+    surprise: SurpriseScorer,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -192,7 +196,10 @@ impl SeasonalDetector {
             Some(f) => timestamp_ms - f.at_ms >= self.config.refit_every_ms,
         };
         if due && grid.buckets.len() >= SeasonalModel::MIN_OBSERVATIONS {
-            match grid.refit(&self.config, timestamp_ms) {
+            let started = std::time::Instant::now();
+            let fitted = grid.refit(&self.config, timestamp_ms);
+            self.stats.fit_micros += started.elapsed().as_micros() as u64;
+            match fitted {
                 Ok(()) => self.stats.fits += 1,
                 Err(e) => {
                     self.stats.fit_errors += 1;
@@ -205,6 +212,57 @@ impl SeasonalDetector {
             }
         }
         verdict
+    }
+
+    /// The band over the next `steps` grid steps, starting with the step of the latest sample,
+    /// exactly as [`Self::observe`] would score samples there; empty until a model is fitted.
+    pub fn band_ahead(&self, steps: usize) -> Vec<BandPoint> {
+        let Some(grid) = self.grid.as_ref() else {
+            return Vec::new();
+        };
+        let Some(f) = grid.fitted.as_ref() else {
+            return Vec::new();
+        };
+        let first = match grid.open {
+            Some((idx, _, _)) => idx,
+            None => grid.start + grid.buckets.len() as i64,
+        };
+        (first..first + steps as i64)
+            .map(|idx| {
+                let step = (idx - f.origin).max(f.model.next_step() as i64) as usize;
+                let h = step + 1 - f.model.next_step();
+                let m = f.model.mean_at(step);
+                let half = grid.half_width(self.config.interval_width, f, h);
+                BandPoint {
+                    timestamp_ms: idx * grid.bucket_ms,
+                    expected: f.model.untransform(m),
+                    lower: f.model.untransform(m - half),
+                    upper: f.model.untransform(m + half),
+                }
+            })
+            .collect()
+    }
+
+    /// The latest `n` grid buckets that hold samples (their means, the open bucket included),
+    /// oldest first; before the grid is known, the raw first samples.
+    pub fn recent(&self, n: usize) -> Vec<(Millis, f64)> {
+        let Some(grid) = self.grid.as_ref() else {
+            let skip = self.first.len().saturating_sub(n);
+            return self.first[skip..].to_vec();
+        };
+        let closed = grid
+            .buckets
+            .iter()
+            .enumerate()
+            .map(|(i, mean)| ((grid.start + i as i64) * grid.bucket_ms, *mean));
+        let open = grid
+            .open
+            .map(|(idx, sum, count)| (idx * grid.bucket_ms, sum / count as f64));
+        let mut out: Vec<(Millis, f64)> =
+            closed.chain(open).filter(|(_, v)| v.is_finite()).collect();
+        let skip = out.len().saturating_sub(n);
+        out.drain(..skip);
+        out
     }
 
     /// Fixes the grid from the first samples and replays them into it.
@@ -228,9 +286,10 @@ impl SeasonalDetector {
             open: None,
             first_ts,
             fitted: None,
-            errors: VecDeque::new(),
-            sorted_errors: Vec::new(),
-            since_sort: 0,
+            surprise: SurpriseScorer::new(SurpriseConfig {
+                errors: ERROR_WINDOW,
+                ..SurpriseConfig::default()
+            }),
         };
         for (ts, v) in std::mem::take(&mut self.first) {
             grid.add(ts, v, &self.config);
@@ -315,11 +374,15 @@ impl Grid {
                 let expected = f.model.untransform(m);
                 let outside = error.abs() > half;
                 let anomalous = outside && (value - expected).abs() >= config.min_deviation;
-                let score = if self.sorted_errors.is_empty() {
-                    0.0
+                // Errors within the resolution of the forecast's magnitude are no evidence.
+                let floor = match f.model.mode() {
+                    SeasonalityMode::Additive => RESOLUTION * m.abs(),
+                    SeasonalityMode::Multiplicative => RESOLUTION,
+                };
+                let score = if error.is_finite() {
+                    self.surprise.observe(error.abs(), floor).score
                 } else {
-                    let below = self.sorted_errors.partition_point(|e| *e < error.abs());
-                    below as f64 / self.sorted_errors.len() as f64
+                    0.0
                 };
                 let evidence = Evidence {
                     timestamp_ms: ts,
@@ -337,9 +400,6 @@ impl Grid {
                     model: "seasonal",
                     extra: Vec::new(),
                 };
-                if error.is_finite() {
-                    self.record_error(error.abs());
-                }
                 Verdict::Scored(evidence)
             }
         };
@@ -348,31 +408,13 @@ impl Grid {
     }
 
     fn half_width(&self, level: f64, fitted: &Fitted, h: usize) -> f64 {
-        let one_step = if self.sorted_errors.len() >= 16 {
-            tail_quantile(&self.sorted_errors, level)
+        let one_step = if self.surprise.len() >= 16 {
+            tail_quantile(self.surprise.sorted_errors(), level)
         } else {
             fitted.model.half_width(level, 1)
         };
         let alpha = fitted.model.alpha();
         one_step * (1.0 + (h.max(1) - 1) as f64 * alpha * alpha).sqrt()
-    }
-
-    fn record_error(&mut self, e: f64) {
-        self.errors.push_back(e);
-        if self.errors.len() > ERROR_WINDOW {
-            self.errors.pop_front();
-        }
-        self.since_sort += 1;
-        if self.since_sort >= RESORT_EVERY {
-            self.resort();
-        }
-    }
-
-    fn resort(&mut self) {
-        self.sorted_errors.clear();
-        self.sorted_errors.extend(self.errors.iter().copied());
-        self.sorted_errors.sort_by(f64::total_cmp);
-        self.since_sort = 0;
     }
 
     /// Refits on the closed buckets (gaps filled by linear interpolation).
@@ -385,12 +427,11 @@ impl Grid {
         let per_day = (DAY_MS / self.bucket_ms) as usize;
         let periods = [per_day, per_day * 7].into_iter().filter(|p| *p >= 4);
         let model = SeasonalModel::new(periods, config.mode).fit(&values)?;
-        if self.errors.is_empty() {
+        if self.surprise.is_empty() {
             // Seed the band with the fit's one-step errors until scoring has made its own.
             let seed = model.abs_errors();
             let skip = seed.len().saturating_sub(ERROR_WINDOW);
-            self.errors.extend(seed.iter().skip(skip).copied());
-            self.resort();
+            self.surprise.seed(seed.iter().skip(skip).copied());
         }
         self.fitted = Some(Fitted {
             model,

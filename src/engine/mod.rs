@@ -13,9 +13,14 @@
 //! series has already seen are skipped and counted by its detector.
 
 mod compile;
+mod snapshot;
 mod state;
 
+pub use snapshot::{RestoreOutcome, SeriesSnapshot, SeriesSnapshotRef, WatchView};
 pub use state::{SeriesSummary, WatchSummary};
+
+use crate::detect::Verdict;
+use crate::series::Labels;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -56,6 +61,20 @@ pub struct EngineStats {
 pub struct Emitted {
     pub at_ms: Millis,
     pub notification: Notification,
+}
+
+/// One verdict, as [`Engine::process_grouped_with`] reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct VerdictEvent<'a> {
+    /// The series the sample belongs to.
+    pub labels: &'a Labels,
+    /// Index of the rule among the engine's compiled rules (file order of the available rules).
+    pub rule: usize,
+    /// The rule's name (its alertname).
+    pub rule_name: &'a str,
+    pub timestamp_ms: Millis,
+    pub value: f64,
+    pub verdict: &'a Verdict,
 }
 
 /// Per-series state for every rule, and the rules themselves.
@@ -114,6 +133,24 @@ impl Engine {
 
     /// Processes samples already grouped by series (any order within a group).
     pub fn process_grouped(&mut self, groups: Vec<crate::replay::SeriesSamples>) -> Vec<Emitted> {
+        self.process_grouped_with(groups, |_| {})
+    }
+
+    /// Like [`process_grouped`](Self::process_grouped), and hands every verdict to `observe` as
+    /// it is made: the hook benchmarks and debugging use to see per-sample scores without a
+    /// second copy of the detection logic.
+    ///
+    /// `observe` runs on the rayon worker that owns the series, so it must be `Sync`; for one
+    /// series and rule it sees the samples in the order the detector judged them (time order,
+    /// a stable sort of the group, so equal timestamps keep their input order).
+    pub fn process_grouped_with<F>(
+        &mut self,
+        groups: Vec<crate::replay::SeriesSamples>,
+        observe: F,
+    ) -> Vec<Emitted>
+    where
+        F: Fn(&VerdictEvent<'_>) + Sync,
+    {
         let mut jobs: Vec<(SeriesState, Vec<(Millis, f64)>)> = Vec::with_capacity(groups.len());
         for (labels, mut samples) in groups {
             self.stats.samples += samples.len() as u64;
@@ -134,7 +171,7 @@ impl Engine {
         let (rules, options) = (&self.rules, &self.options);
         let mut emitted: Vec<Emitted> = jobs
             .par_iter_mut()
-            .map(|(state, samples)| state.run(samples, rules, options))
+            .map(|(state, samples)| state.run(samples, rules, options, &observe))
             .collect::<Vec<_>>()
             .into_iter()
             .flatten()

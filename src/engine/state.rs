@@ -7,7 +7,8 @@ use crate::detect::{AnyDetector, DetectorStats, Evidence, Verdict};
 use crate::series::{Labels, SeriesId};
 use crate::time::Millis;
 
-use super::{CompiledRule, Emitted, EngineOptions};
+use super::snapshot::{RestoreOutcome, SeriesSnapshot, SeriesSnapshotRef, WatchSnapshotRef};
+use super::{CompiledRule, Emitted, EngineOptions, VerdictEvent, WatchView};
 
 /// What one rule did on one series.
 #[derive(Debug, Clone)]
@@ -72,18 +73,28 @@ impl SeriesState {
         self.watches.is_empty()
     }
 
-    /// Runs time-ordered samples through every watch.
+    /// Runs time-ordered samples through every watch; `observe` sees every verdict.
     pub(super) fn run(
         &mut self,
         samples: &[(Millis, f64)],
         rules: &[Arc<CompiledRule>],
         options: &EngineOptions,
+        observe: &(dyn Fn(&VerdictEvent<'_>) + Sync),
     ) -> Vec<Emitted> {
         let mut out = Vec::new();
         for watch in &mut self.watches {
             let rule = &rules[watch.rule].alert;
             for &(ts, value) in samples {
-                let condition = match watch.detector.observe(ts, value) {
+                let verdict = watch.detector.observe(ts, value);
+                observe(&VerdictEvent {
+                    labels: &self.labels,
+                    rule: watch.rule,
+                    rule_name: &rules[watch.rule].name,
+                    timestamp_ms: ts,
+                    value,
+                    verdict: &verdict,
+                });
+                let condition = match verdict {
                     Verdict::Skipped(_) => continue,
                     Verdict::WarmingUp => None,
                     Verdict::Scored(e) if e.anomalous => Some(to_alert_evidence(&e)),
@@ -136,4 +147,110 @@ fn to_alert_evidence(e: &Evidence) -> alert::Evidence {
         out = out.with_extra(k.clone(), v.clone());
     }
     out
+}
+
+/// Checkpoints, stale series and queries (used by `seer serve`).
+impl SeriesState {
+    pub(super) fn labels(&self) -> &Arc<Labels> {
+        &self.labels
+    }
+
+    /// A borrowed view for serialisation; watches are named by rule, not by position.
+    pub(super) fn snapshot<'a>(&'a self, rules: &'a [Arc<CompiledRule>]) -> SeriesSnapshotRef<'a> {
+        SeriesSnapshotRef {
+            labels: &self.labels,
+            watches: self
+                .watches
+                .iter()
+                .map(|w| WatchSnapshotRef {
+                    rule: &rules[w.rule].name,
+                    spec: &rules[w.rule].detector,
+                    detector: &w.detector,
+                    tracker: &w.tracker,
+                    fired: w.fired,
+                    resolved: w.resolved,
+                })
+                .collect(),
+        }
+    }
+
+    /// The state a snapshot describes, under the current `rules`: a watch whose rule still
+    /// exists keeps its alert; it keeps its detector too unless the rule's detector settings
+    /// changed (then it learns again). Watches of rules that are gone, or no longer match the
+    /// series, are dropped; rules that now match start fresh.
+    pub(super) fn restore(
+        snapshot: SeriesSnapshot,
+        rules: &[Arc<CompiledRule>],
+        outcome: &mut RestoreOutcome,
+    ) -> Self {
+        let mut state = SeriesState::new(Arc::new(snapshot.labels), rules);
+        let mut saved = snapshot.watches;
+        for watch in &mut state.watches {
+            let rule = &rules[watch.rule];
+            let Some(i) = saved.iter().position(|s| s.rule == rule.name) else {
+                outcome.watches_new += 1;
+                continue;
+            };
+            let old = saved.swap_remove(i);
+            watch.tracker = old.tracker;
+            watch.fired = old.fired;
+            watch.resolved = old.resolved;
+            if old.spec == rule.detector {
+                watch.detector = old.detector;
+                outcome.watches_restored += 1;
+            } else {
+                outcome.detectors_reset += 1;
+            }
+        }
+        outcome.watches_dropped += saved.len() as u64;
+        outcome.series += 1;
+        state
+    }
+
+    /// Evaluates every rule's alert as if its condition did not hold at `at_ms`: a firing alert
+    /// resolves (after `keep_firing_for`), a resolved one is re-sent or forgotten on schedule.
+    pub(super) fn evaluate_absent(
+        &mut self,
+        at_ms: Millis,
+        rules: &[Arc<CompiledRule>],
+        options: &EngineOptions,
+    ) -> Vec<Emitted> {
+        let mut out = Vec::new();
+        for watch in &mut self.watches {
+            if watch.tracker.is_idle() {
+                continue;
+            }
+            let rule = &rules[watch.rule].alert;
+            if let Some(notification) = watch.tracker.eval(rule, &options.lifecycle, at_ms, None) {
+                match notification.kind {
+                    NotificationKind::Fired => watch.fired += 1,
+                    NotificationKind::Resolved => watch.resolved += 1,
+                    NotificationKind::Resent => {}
+                }
+                out.push(Emitted {
+                    at_ms,
+                    notification,
+                });
+            }
+        }
+        out
+    }
+
+    /// True when no rule's alert is pending, firing or still reporting a resolution.
+    pub(super) fn alerts_idle(&self) -> bool {
+        self.watches.iter().all(|w| w.tracker.is_idle())
+    }
+
+    /// Each watch's rule, detector and alert tracker.
+    pub(super) fn watch_views<'a>(&'a self, rules: &'a [Arc<CompiledRule>]) -> Vec<WatchView<'a>> {
+        self.watches
+            .iter()
+            .map(|w| WatchView {
+                rule: &rules[w.rule].name,
+                alert_rule: &rules[w.rule].alert,
+                detector: &w.detector,
+                tracker: &w.tracker,
+            })
+            .collect()
+    }
 }

@@ -3,11 +3,13 @@
 //! published tables.
 //!
 //! - [`nab`]: the Numenta Anomaly Benchmark (windowed, time-weighted anomaly detection score);
-//! - [`tcpd`]: the Turing Change Point Dataset (F1 with a margin, and segment covering);
+//! - [`tcpd`]: the Turing Change Point Dataset (F1 with a margin, and segment covering), and
+//!   [`tcpd_run`], which runs seer's batch change-point detector over it;
 //! - [`m4`]: the M4 forecasting competition, hourly series (sMAPE, MASE, OWA, Naive2).
 
 pub mod m4;
 pub mod nab;
 pub mod tcpd;
+pub mod tcpd_run;
 
 pub use nab::{load_detector_scores, score_corpus, NabCorpus, NabReport};

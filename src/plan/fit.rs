@@ -2,12 +2,13 @@
 
 use crate::models::linear::{LinearMethod, LinearTrend};
 use crate::models::smoothing::{HoltModel, TrendSelection};
-use crate::rules::{Capacity, CapacityRule, Model};
+use crate::models::seasonal::{SeasonalModel, SeasonalityMode};
+use crate::rules::{Capacity, CapacityRule, Model, TrafficRule};
 use crate::time::Millis;
 use crate::{Error, Result};
 
 use super::query::SelectedSeries;
-use super::result::{CapacityRow, Chart};
+use super::result::{CapacityRow, Chart, TrafficRow};
 
 /// Probability mass of the bands and crossing intervals the planner reports.
 pub const INTERVAL: f64 = 0.95;
@@ -120,4 +121,63 @@ pub fn thin(points: &[(Millis, f64)], max: usize) -> Vec<(Millis, f64)> {
         }
     }
     out
+}
+
+/// Fits a traffic rule to one series.
+///
+/// `model: seasonal` uses the seasonal forecaster (MSTL profiles of the rule's seasonal
+/// periods plus a smoothed level) over the rule's `horizon`. Other traffic models are not
+/// available in the planner of this version and give an error that the summary lists.
+///
+/// # Errors
+///
+/// [`Error::Model`] for a model not available here, too short a series, or a failed fit.
+pub fn traffic(rule: &TrafficRule, series: &SelectedSeries) -> Result<TrafficRow> {
+    if rule.model != Model::Seasonal {
+        return Err(Error::model(
+            rule.model.as_str(),
+            "not available in the planner of this version (use model: seasonal)",
+        ));
+    }
+    let points: Vec<(Millis, f64)> = series
+        .timestamps
+        .iter()
+        .copied()
+        .zip(series.values.iter().copied())
+        .filter(|(_, v)| v.is_finite())
+        .collect();
+    let at_ms = points.last().map(|p| p.0).ok_or_else(|| Error::model("plan", "no points"))?;
+    let step_ms = median_step(&points).unwrap_or(3_600_000);
+    let values: Vec<f64> = points.iter().map(|p| p.1).collect();
+    let periods = rule.seasonality.iter().map(|s| (s.period_ms() / step_ms) as usize);
+    let fitted = SeasonalModel::new(periods, SeasonalityMode::Multiplicative).fit(&values)?;
+    let horizon = (rule.horizon_ms / step_ms).max(1) as usize;
+    let f = fitted.forecast(horizon, INTERVAL)?;
+    let (peak_index, peak) = f
+        .mean
+        .iter()
+        .copied()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .ok_or_else(|| Error::model("seasonal", "empty forecast"))?;
+    let replicas = rule
+        .capacity_per_replica
+        .map(|c| (peak * (1.0 + rule.headroom) / c).ceil().max(1.0) as u64);
+    let forecast: Vec<(Millis, f64, f64, f64)> = (0..horizon)
+        .map(|h| (at_ms + (h as i64 + 1) * step_ms, f.mean[h], f.lower[h], f.upper[h]))
+        .collect();
+    Ok(TrafficRow {
+        rule: rule.alert.name.clone(),
+        labels: series.labels.clone(),
+        model: format!("seasonal ({})", fitted.mode()),
+        at_ms,
+        current: values[values.len() - 1],
+        peak,
+        peak_at_ms: at_ms + (peak_index as i64 + 1) * step_ms,
+        peak_upper: f.upper[peak_index],
+        replicas,
+        horizon_ms: rule.horizon_ms,
+        points: points.len(),
+        chart: Chart { history: thin(&points, CHART_POINTS), forecast, threshold: None },
+    })
 }

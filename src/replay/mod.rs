@@ -118,9 +118,22 @@ pub fn expand_inputs(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 ///
 /// The first file that fails to read, with its decoder's error (which names the file).
 pub fn load(files: &[PathBuf], csv: &CsvNaming) -> Result<Vec<SeriesSamples>> {
+    let labelled: Vec<(PathBuf, Labels)> = files
+        .iter()
+        .map(|path| (path.clone(), csv.labels_for(path)))
+        .collect();
+    load_labelled(&labelled)
+}
+
+/// Like [`load`], with the labels of each CSV file given (Parquet files carry their own).
+///
+/// # Errors
+///
+/// As [`load`].
+pub fn load_labelled(files: &[(PathBuf, Labels)]) -> Result<Vec<SeriesSamples>> {
     let batches = files
         .par_iter()
-        .map(|path| ingest::read_history(path, &csv.labels_for(path)))
+        .map(|(path, labels)| ingest::read_history(path, labels))
         .collect::<Result<Vec<_>>>()?;
 
     let mut groups: HashMap<SeriesId, SeriesSamples> = HashMap::new();
@@ -147,7 +160,7 @@ pub enum Delivery {
     Transitions,
 }
 
-/// Replays `files` through the available anomaly rules of `rules` and hands notifications to
+/// Replays `files` through the available rules of `rules` and hands notifications to
 /// `sinks` in event-time order. Returns the summary table.
 ///
 /// # Errors
@@ -184,12 +197,22 @@ pub fn run(
             .rules()
             .filter(|r| !r.available)
             .map(|r| {
-                format!(
-                    "{} ({}): model {} is not available in this version",
-                    r.alert.name,
-                    r.origin,
-                    r.model.as_str()
-                )
+                // A built model can still be unavailable for a feature of the rule (such as a
+                // capacity read from a series); its warning names the feature.
+                let feature = rules.warnings.iter().find(|w| {
+                    r.model.is_built(r.kind)
+                        && w.file == r.origin.file
+                        && w.key.starts_with(&format!("{}.", r.origin.key))
+                });
+                let reason = match feature {
+                    Some(w) => format!(
+                        "{} {:?} is not available in this version",
+                        w.reason,
+                        w.value.as_deref().unwrap_or_default()
+                    ),
+                    None => format!("model {} is not available in this version", r.model),
+                };
+                format!("{} ({}): {reason}", r.alert.name, r.origin)
             })
             .collect(),
     })

@@ -615,12 +615,13 @@ impl Walker<'_> {
         let name = self.rule_name(&map, RuleKind::Capacity, selector.as_ref(), index);
         let alert = self.alert_spec(&map, name);
         let model = model?;
+        let from_series = matches!(capacity, Some(Some(Capacity::Selector(_))));
 
         Some(CapacityRule {
             alert: alert?,
             selector: selector?,
             model,
-            available: model.is_built(RuleKind::Capacity),
+            available: model.is_built(RuleKind::Capacity) && !from_series,
             forecast_window_ms: forecast_window_ms?,
             alert_threshold: alert_threshold?,
             capacity: capacity?,
@@ -952,7 +953,20 @@ impl Walker<'_> {
             return None;
         }
         match Selector::parse(text) {
-            Ok(selector) => Some(Capacity::Selector(selector)),
+            Ok(selector) => {
+                // A capacity read from another series needs a join across series, which the
+                // streaming engine does not do: say so rather than evaluate without it.
+                self.problems.push(
+                    Problem::warning(self.file, node_line(node), key, "capacity from a series")
+                        .value(text)
+                        .detail(
+                            "not available in this version; the rule is loaded but will not be \
+                             evaluated (write the capacity as a number, or alert on a 0-1 ratio \
+                             metric named *_ratio or a 0-100 percentage)",
+                        ),
+                );
+                Some(Capacity::Selector(selector))
+            }
             Err(e) => {
                 let detail = format!("expected a number or a selector; as a selector: {e}");
                 self.bad_value(node, key, "bad capacity", detail);

@@ -90,9 +90,13 @@
 //! |---|---|---|---|
 //! | `metric` | metric name or selector | required | the series to forecast |
 //! | `model` | `linear_regression` or `exponential_smoothing` | required | the forecasting model |
-//! | `forecast_window` | duration > 0 | required | how far ahead to look |
-//! | `alert_threshold` | `N%` with 0 < N ≤ 100, or a number | required | `80%` means 80 % of `capacity`, or the value 80 when there is no `capacity` (the metric is then a percentage); a plain number is a level in the metric's unit |
-//! | `capacity` | number > 0 or selector | none | the resource's size, as a fixed number or as a series (e.g. `node_filesystem_size_bytes`) |
+//! | `forecast_window` | duration > 0 | required | how far ahead to look; also how much history the model learns from |
+//! | `alert_threshold` | `N%` with 0 < N ≤ 100, or a number | required | `80%` means 80 % of `capacity`; without `capacity`, 0.8 for a metric named `*_ratio` (a 0–1 ratio) and the value 80 otherwise (the metric is a 0–100 percentage); a plain number is a level in the metric's unit |
+//! | `capacity` | number > 0 or selector | none | the resource's size, as a fixed number or as a series (e.g. `node_filesystem_size_bytes`); **a series is not evaluated in this version**: the rule loads with a warning and `available: false` |
+//!
+//! The alert condition holds when the forecast reaches the threshold (from below) within
+//! `forecast_window`, or the series is at or above it already; alerts carry the crossing time,
+//! its interval and the time left (see [`crate::detect::CapacityDetector`]).
 //!
 //! # `predictive_monitoring.performance_degradation` rules
 //!
@@ -102,8 +106,12 @@
 //! |---|---|---|---|
 //! | `metric` | metric name or selector | required | the series to watch |
 //! | `model` | `change_point_detection` | required | the detection method |
-//! | `sensitivity` | `low`, `medium` or `high` | `medium` | `high` reports smaller shifts, with more false alarms; `low` only large, sustained ones |
-//! | `alert_on` | `significant_increase`, `significant_decrease` or `any_change` | `any_change` | which direction of shift alerts |
+//! | `sensitivity` | `low`, `medium` or `high` | `medium` | `high` reports smaller shifts, with more false alarms; `low` only large, sustained ones. Each maps to a CUSUM tuning with a documented false-alarm rate and a smallest alerting shift of 30 %, 20 % or 10 % of the old level (see [`crate::models::changepoint`]) |
+//! | `alert_on` | `significant_increase`, `significant_decrease` or `any_change` | `any_change` | which direction of shift alerts; shifts the other way are adopted as the new normal without an alert |
+//!
+//! An alert fires when a shift is detected and resolves when the new level has been adopted
+//! as the baseline, so one shift is one alert; its annotations give the level before and after
+//! and the time of the change.
 //!
 //! # `predictive_monitoring.traffic_prediction` rules
 //!
@@ -124,7 +132,8 @@
 //! Every model name above is accepted, but only the (rule kind, model) pairs in
 //! [`BUILT_MODELS`] are evaluated. A rule naming another model is not an error: it is loaded with
 //! `available: false` and a warning that says the model is `not available in this version`,
-//! so that callers report it and skip it rather than lose it silently.
+//! so that callers report it and skip it rather than lose it silently. A capacity rule whose
+//! `capacity` is a selector is treated the same way (warning on the `capacity` key).
 
 mod load;
 mod pattern;

@@ -26,7 +26,12 @@ pub const DEFAULT_HEADROOM: f64 = 0.2;
 
 /// The (rule kind, model) pairs this version evaluates. Rules naming any other known pair are
 /// loaded with `available: false` and a warning. Enabling a model is a change to this list only.
-pub const BUILT_MODELS: &[(RuleKind, Model)] = &[(RuleKind::Anomaly, Model::Seasonal)];
+pub const BUILT_MODELS: &[(RuleKind, Model)] = &[
+    (RuleKind::Anomaly, Model::Seasonal),
+    (RuleKind::Capacity, Model::LinearRegression),
+    (RuleKind::Capacity, Model::ExponentialSmoothing),
+    (RuleKind::Degradation, Model::ChangePointDetection),
+];
 
 /// Every model name a rule file may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

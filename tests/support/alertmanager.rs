@@ -42,6 +42,7 @@ pub struct Alertmanager {
     child: Child,
     port: u16,
     log_path: PathBuf,
+    binary: String,
     // Dropped after the process is stopped (fields drop in declaration order after `drop`).
     _dir: tempfile::TempDir,
 }
@@ -82,23 +83,12 @@ impl Alertmanager {
             let log = std::fs::File::create(&log_path).expect("create alertmanager.log");
             let port = free_port();
 
-            let child = Command::new(&binary)
-                .arg(format!("--config.file={}", config_path.display()))
-                .arg(format!(
-                    "--storage.path={}",
-                    dir.path().join("data").display()
-                ))
-                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-                .arg("--cluster.listen-address=")
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().expect("clone log handle"))
-                .stderr(log)
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot run {binary}: {e}"));
+            let child = spawn(&binary, dir.path(), port, log);
             let mut alertmanager = Alertmanager {
                 child,
                 port,
                 log_path,
+                binary: binary.clone(),
                 _dir: dir,
             };
 
@@ -111,6 +101,31 @@ impl Alertmanager {
             }
         }
         panic!("Alertmanager did not become ready. Its log:\n{last_log}");
+    }
+
+    /// Stops Alertmanager (SIGKILL), as an outage would; [`Alertmanager::restart`] brings it
+    /// back on the same port. Alertmanager 0.25 keeps alerts in memory only, so a restarted
+    /// one lists only what is sent to it after the restart.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts Alertmanager again on the same port with the same config and data directory.
+    ///
+    /// # Panics
+    ///
+    /// When it does not become ready (with its log).
+    pub fn restart(&mut self) {
+        self.stop();
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.log_path)
+            .expect("open alertmanager.log");
+        self.child = spawn(&self.binary, self._dir.path(), self.port, log);
+        if !self.wait_ready() {
+            panic!("Alertmanager did not restart. Its log:\n{}", self.log());
+        }
     }
 
     /// Polls `/-/ready` until it answers 200 or the process exits.
@@ -215,6 +230,23 @@ impl Drop for Alertmanager {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs the binary with the config and data in `dir`, listening on `port`, logging to `log`.
+fn spawn(binary: &str, dir: &std::path::Path, port: u16, log: std::fs::File) -> Child {
+    Command::new(binary)
+        .arg(format!(
+            "--config.file={}",
+            dir.join("alertmanager.yml").display()
+        ))
+        .arg(format!("--storage.path={}", dir.join("data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--cluster.listen-address=")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("clone log handle"))
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {binary}: {e}"))
 }
 
 /// A loopback port nobody listened on a moment ago.

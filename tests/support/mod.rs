@@ -4,3 +4,7 @@
 #![allow(dead_code)]
 
 pub mod alertmanager;
+pub mod http;
+pub mod prometheus;
+pub mod seer;
+pub mod target;

@@ -22,11 +22,14 @@
 //!    and `S_null = -A_FN * W` for `W` windows.
 //!
 //! [`NabCorpus::load`] reads NAB's folder layout, [`load_detector_scores`] a detector's results
-//! folder, and [`score_corpus`] produces the [`NabReport`].
+//! folder, and [`score_corpus`] produces the [`NabReport`]. [`evaluate`] is `seer eval nab`:
+//! it runs seer's detectors over the corpus on the production path (or reads a detector's
+//! results) and scores them.
 
 mod corpus;
 mod profile;
 mod rules;
+mod run;
 mod score;
 mod sweep;
 
@@ -36,6 +39,10 @@ pub use corpus::{
 };
 pub use profile::{default_profiles, read_profiles, CostProfile};
 pub use rules::{probationary_rows, scaled_sigmoid, MAX_PROBATION_ROWS, PROBATION_FRACTION};
+pub use run::{
+    detect, evaluate, peak_memory_bytes, write_results, NabEvalOptions, NabEvaluation, RunScale,
+    EVAL_RULES, SEER_DETECTOR,
+};
 pub use score::{
     score_at_threshold, score_corpus, FileScore, NabReport, ProfileReport, RowCounts,
     NO_DETECTION_THRESHOLD,
