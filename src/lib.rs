@@ -19,8 +19,11 @@ pub mod detect;
 pub mod engine;
 pub mod error;
 pub mod eval;
+pub mod generate;
 pub mod ingest;
 pub mod models;
+#[cfg(feature = "plan")]
+pub mod plan;
 pub mod replay;
 pub mod rules;
 pub mod series;

@@ -28,6 +28,27 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Write synthetic history with known ground truth (disks, memory pools, request rates).
+    Generate {
+        /// Number of series (disk, memory and traffic series in a 4:3:3 mix).
+        #[arg(long, default_value_t = 100)]
+        series: usize,
+        /// Days of history, ending now (or at --end).
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Sample spacing, as a Prometheus duration.
+        #[arg(long, default_value = "5m", value_parser = parse_duration_arg)]
+        step: i64,
+        /// Time of the last sample (RFC 3339); default: now.
+        #[arg(long)]
+        end: Option<String>,
+        /// Seed of the generator; the same seed gives the same history.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory (history-NNNNN.parquet and truth.parquet).
+        #[arg(long, short)]
+        out: PathBuf,
+    },
     /// Run the detector service: Prometheus remote_write in, alerts out to Alertmanager.
     ///
     /// With no arguments it runs models/default.yaml on 127.0.0.1:9977. Flags override the
@@ -171,6 +192,12 @@ fn parse_label(text: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.trim_matches('"').to_string()))
 }
 
+fn parse_duration_arg(text: &str) -> Result<i64, String> {
+    seer::time::parse_duration(text)
+        .filter(|ms| *ms > 0)
+        .ok_or_else(|| format!("{text:?} is not a positive duration such as 30s, 5m or 1h"))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -183,6 +210,14 @@ fn main() -> ExitCode {
             labels,
             out,
         } => convert(&input, &metric, labels, &out),
+        Command::Generate {
+            series,
+            days,
+            step,
+            end,
+            seed,
+            out,
+        } => generate(series, days, step, end, seed, &out),
         Command::Eval {
             command: EvalCommand::Nab(args),
         } => eval_nab(args),
@@ -233,6 +268,38 @@ fn convert(
         batch.len(),
         labels,
         out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate(
+    series: usize,
+    days: u32,
+    step_ms: i64,
+    end: Option<String>,
+    seed: u64,
+    out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let end_ms = match end {
+        Some(text) => seer::time::parse_timestamp(&text)
+            .with_context(|| format!("--end {text:?} is not a timestamp"))?,
+        None => jiff::Timestamp::now().as_millisecond(),
+    };
+    let config = seer::generate::GenerateConfig {
+        series,
+        days,
+        step_ms,
+        end_ms,
+        seed,
+    };
+    let started = std::time::Instant::now();
+    let generated = seer::generate::generate(&config, out)?;
+    eprintln!(
+        "wrote {} samples of {series} series in {} files and {} ({:.1} s)",
+        generated.samples,
+        generated.files.len(),
+        generated.truth_file.display(),
+        started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -91,6 +91,24 @@ pub fn read_parquet(path: &Path) -> Result<Vec<SampleBatch>> {
     Ok(out)
 }
 
+/// Checks that `path` is a Parquet file in seer's long format (schema only; no data is read).
+///
+/// # Errors
+///
+/// [`Error::Io`] when the file cannot be opened; [`Error::Input`] naming the file when it is
+/// empty, not Parquet, or lacks or mistypes a column.
+pub fn check_file(path: &Path) -> Result<()> {
+    let name = path.display().to_string();
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    if len == 0 {
+        return Err(Error::input(&name, "empty file (0 bytes), not a Parquet file"));
+    }
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| Error::input(&name, format!("not a readable Parquet file: {e}")))?;
+    check_schema(&name, builder.schema())
+}
+
 /// Checks the file's schema before reading any data, naming each bad column.
 fn check_schema(name: &str, schema: &Schema) -> Result<()> {
     let mut problems = Vec::new();
