@@ -102,7 +102,10 @@ pub fn check_file(path: &Path) -> Result<()> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
     if len == 0 {
-        return Err(Error::input(&name, "empty file (0 bytes), not a Parquet file"));
+        return Err(Error::input(
+            &name,
+            "empty file (0 bytes), not a Parquet file",
+        ));
     }
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|e| Error::input(&name, format!("not a readable Parquet file: {e}")))?;

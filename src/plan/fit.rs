@@ -1,8 +1,8 @@
 //! Fitting one selected series under one rule: the capacity and traffic models of `seer plan`.
 
 use crate::models::linear::{LinearMethod, LinearTrend};
-use crate::models::smoothing::{HoltModel, TrendSelection};
 use crate::models::seasonal::{SeasonalModel, SeasonalityMode};
+use crate::models::smoothing::{HoltModel, TrendSelection};
 use crate::rules::{Capacity, CapacityRule, Model, TrafficRule};
 use crate::time::Millis;
 use crate::{Error, Result};
@@ -26,7 +26,10 @@ const CHART_POINTS: usize = 240;
 /// [`Error::Model`] when the series is too short or the model cannot be fitted, and
 /// [`Error::Config`] for a capacity given as a selector (not supported by the planner yet).
 pub fn capacity(rule: &CapacityRule, series: &SelectedSeries) -> Result<CapacityRow> {
-    let at_ms = *series.timestamps.last().ok_or_else(|| Error::model("plan", "no points"))?;
+    let at_ms = *series
+        .timestamps
+        .last()
+        .ok_or_else(|| Error::model("plan", "no points"))?;
     let since = at_ms - rule.forecast_window_ms;
     let points: Vec<(Millis, f64)> = series
         .timestamps
@@ -63,9 +66,20 @@ pub fn capacity(rule: &CapacityRule, series: &SelectedSeries) -> Result<Capacity
             let forecast: Vec<(Millis, f64, f64, f64)> = (0..window_steps)
                 .step_by(stride)
                 .chain(std::iter::once(window_steps - 1))
-                .map(|h| (at_ms + (h as i64 + 1) * step_ms, f.mean[h], f.lower[h], f.upper[h]))
+                .map(|h| {
+                    (
+                        at_ms + (h as i64 + 1) * step_ms,
+                        f.mean[h],
+                        f.lower[h],
+                        f.upper[h],
+                    )
+                })
                 .collect();
-            (format!("exponential_smoothing ({})", fitted.form()), crossing, forecast)
+            (
+                format!("exponential_smoothing ({})", fitted.form()),
+                crossing,
+                forecast,
+            )
         }
         _ => {
             let fitted = LinearTrend::new(LinearMethod::TheilSen, INTERVAL)?.fit(&points, at_ms)?;
@@ -79,7 +93,11 @@ pub fn capacity(rule: &CapacityRule, series: &SelectedSeries) -> Result<Capacity
                     (at_ms + h as i64 * step_ms, m, lo, hi)
                 })
                 .collect();
-            ("linear_regression (theil_sen)".to_string(), crossing, forecast)
+            (
+                "linear_regression (theil_sen)".to_string(),
+                crossing,
+                forecast,
+            )
         }
     };
     let to_time = |s: Option<f64>| s.map(|s| at_ms + (s * 1000.0).round() as Millis);
@@ -99,14 +117,21 @@ pub fn capacity(rule: &CapacityRule, series: &SelectedSeries) -> Result<Capacity
         end_lower: end.2,
         end_upper: end.3,
         points: points.len(),
-        chart: Chart { history: thin(&points, CHART_POINTS), forecast, threshold: Some(threshold) },
+        chart: Chart {
+            history: thin(&points, CHART_POINTS),
+            forecast,
+            threshold: Some(threshold),
+        },
     })
 }
 
 /// The median spacing of time-ordered points.
 pub fn median_step(points: &[(Millis, f64)]) -> Option<Millis> {
-    let mut gaps: Vec<Millis> =
-        points.windows(2).map(|w| w[1].0 - w[0].0).filter(|d| *d > 0).collect();
+    let mut gaps: Vec<Millis> = points
+        .windows(2)
+        .map(|w| w[1].0 - w[0].0)
+        .filter(|d| *d > 0)
+        .collect();
     gaps.sort_unstable();
     gaps.get(gaps.len() / 2).copied()
 }
@@ -146,10 +171,16 @@ pub fn traffic(rule: &TrafficRule, series: &SelectedSeries) -> Result<TrafficRow
         .zip(series.values.iter().copied())
         .filter(|(_, v)| v.is_finite())
         .collect();
-    let at_ms = points.last().map(|p| p.0).ok_or_else(|| Error::model("plan", "no points"))?;
+    let at_ms = points
+        .last()
+        .map(|p| p.0)
+        .ok_or_else(|| Error::model("plan", "no points"))?;
     let step_ms = median_step(&points).unwrap_or(3_600_000);
     let values: Vec<f64> = points.iter().map(|p| p.1).collect();
-    let periods = rule.seasonality.iter().map(|s| (s.period_ms() / step_ms) as usize);
+    let periods = rule
+        .seasonality
+        .iter()
+        .map(|s| (s.period_ms() / step_ms) as usize);
     let fitted = SeasonalModel::new(periods, SeasonalityMode::Multiplicative).fit(&values)?;
     let horizon = (rule.horizon_ms / step_ms).max(1) as usize;
     let f = fitted.forecast(horizon, INTERVAL)?;
@@ -164,7 +195,14 @@ pub fn traffic(rule: &TrafficRule, series: &SelectedSeries) -> Result<TrafficRow
         .capacity_per_replica
         .map(|c| (peak * (1.0 + rule.headroom) / c).ceil().max(1.0) as u64);
     let forecast: Vec<(Millis, f64, f64, f64)> = (0..horizon)
-        .map(|h| (at_ms + (h as i64 + 1) * step_ms, f.mean[h], f.lower[h], f.upper[h]))
+        .map(|h| {
+            (
+                at_ms + (h as i64 + 1) * step_ms,
+                f.mean[h],
+                f.lower[h],
+                f.upper[h],
+            )
+        })
         .collect();
     Ok(TrafficRow {
         rule: rule.alert.name.clone(),
@@ -178,6 +216,10 @@ pub fn traffic(rule: &TrafficRule, series: &SelectedSeries) -> Result<TrafficRow
         replicas,
         horizon_ms: rule.horizon_ms,
         points: points.len(),
-        chart: Chart { history: thin(&points, CHART_POINTS), forecast, threshold: None },
+        chart: Chart {
+            history: thin(&points, CHART_POINTS),
+            forecast,
+            threshold: None,
+        },
     })
 }

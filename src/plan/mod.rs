@@ -83,14 +83,18 @@ enum Job<'a> {
 pub fn run(config: &PlanConfig, rules: &RuleSet) -> Result<PlanOutcome> {
     let started = Instant::now();
     if config.step_ms <= 0 {
-        return Err(Error::Config { problems: vec!["--step must be a positive duration".into()] });
+        return Err(Error::Config {
+            problems: vec!["--step must be a positive duration".into()],
+        });
     }
     let files = query::history_files(&config.history)?;
     if rules.capacity.is_empty() && rules.traffic.is_empty() {
         return Err(Error::Config {
-            problems: vec!["the rules have no capacity_planning or traffic_prediction rule; \
+            problems: vec![
+                "the rules have no capacity_planning or traffic_prediction rule; \
                             nothing to plan"
-                .into()],
+                    .into(),
+            ],
         });
     }
 
@@ -162,12 +166,14 @@ pub fn run(config: &PlanConfig, rules: &RuleSet) -> Result<PlanOutcome> {
         .par_iter()
         .map(|(job, series)| {
             let (name, result) = match job {
-                Job::Capacity(rule) => {
-                    (&rule.alert.name, fit::capacity(rule, series).map(Fitted::Capacity))
-                }
-                Job::Traffic(rule) => {
-                    (&rule.alert.name, fit::traffic(rule, series).map(Fitted::Traffic))
-                }
+                Job::Capacity(rule) => (
+                    &rule.alert.name,
+                    fit::capacity(rule, series).map(Fitted::Capacity),
+                ),
+                Job::Traffic(rule) => (
+                    &rule.alert.name,
+                    fit::traffic(rule, series).map(Fitted::Traffic),
+                ),
             };
             if let Some(bar) = &bar {
                 bar.inc(1);
@@ -226,7 +232,11 @@ pub fn run(config: &PlanConfig, rules: &RuleSet) -> Result<PlanOutcome> {
         skipped,
         files: files.len(),
         series_selected: selected.len(),
-        timings: Timings { select_secs, fit_secs, write_secs },
+        timings: Timings {
+            select_secs,
+            fit_secs,
+            write_secs,
+        },
         summary,
     })
 }

@@ -33,7 +33,10 @@ fn labels_type() -> DataType {
         Field::new("keys", DataType::Utf8, false),
         Field::new("values", DataType::Utf8, true),
     ]);
-    DataType::Map(Arc::new(Field::new("entries", DataType::Struct(entries), false)), false)
+    DataType::Map(
+        Arc::new(Field::new("entries", DataType::Struct(entries), false)),
+        false,
+    )
 }
 
 struct SeriesColumns {
@@ -61,7 +64,9 @@ impl SeriesColumns {
             self.labels.keys().append_value(k);
             self.labels.values().append_value(v);
         }
-        self.labels.append(true).map_err(|e| Error::Internal(e.to_string()))
+        self.labels
+            .append(true)
+            .map_err(|e| Error::Internal(e.to_string()))
     }
 
     fn fields() -> Vec<Field> {
@@ -88,9 +93,8 @@ fn write(path: &Path, schema: SchemaRef, columns: Vec<ArrayRef>) -> Result<()> {
         .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
     let tmp = path.with_extension("parquet.tmp");
     let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let internal = |e: parquet::errors::ParquetError| {
-        Error::Internal(format!("{}: {e}", path.display()))
-    };
+    let internal =
+        |e: parquet::errors::ParquetError| Error::Internal(format!("{}: {e}", path.display()));
     let mut writer = parquet::arrow::ArrowWriter::try_new(file, schema, None).map_err(internal)?;
     writer.write(&batch).map_err(internal)?;
     writer.close().map_err(internal)?;
@@ -125,8 +129,11 @@ pub fn write_capacity(path: &Path, rows: &[CapacityRow]) -> Result<()> {
     let mut latest = TimestampMillisecondBuilder::new();
     let mut window_end = TimestampMillisecondBuilder::new();
     let mut in_window = BooleanBuilder::new();
-    let (mut mean, mut lower, mut upper) =
-        (Float64Builder::new(), Float64Builder::new(), Float64Builder::new());
+    let (mut mean, mut lower, mut upper) = (
+        Float64Builder::new(),
+        Float64Builder::new(),
+        Float64Builder::new(),
+    );
     let mut points = UInt64Builder::new();
     for r in rows {
         ids.push(&r.rule, &r.labels)?;
@@ -215,7 +222,11 @@ pub fn write_traffic(path: &Path, rows: &[TrafficRow]) -> Result<()> {
 }
 
 /// Writes `forecast.parquet`: every forecast point of every row.
-pub fn write_forecasts(path: &Path, capacity: &[CapacityRow], traffic: &[TrafficRow]) -> Result<()> {
+pub fn write_forecasts(
+    path: &Path,
+    capacity: &[CapacityRow],
+    traffic: &[TrafficRow],
+) -> Result<()> {
     let mut fields = SeriesColumns::fields();
     fields.extend([
         Field::new("timestamp", ts_type(), false),
@@ -225,8 +236,11 @@ pub fn write_forecasts(path: &Path, capacity: &[CapacityRow], traffic: &[Traffic
     ]);
     let mut ids = SeriesColumns::new();
     let mut ts = TimestampMillisecondBuilder::new();
-    let (mut mean, mut lower, mut upper) =
-        (Float64Builder::new(), Float64Builder::new(), Float64Builder::new());
+    let (mut mean, mut lower, mut upper) = (
+        Float64Builder::new(),
+        Float64Builder::new(),
+        Float64Builder::new(),
+    );
     let paths = capacity
         .iter()
         .map(|r| (&r.rule, &r.labels, &r.chart))

@@ -40,7 +40,10 @@ pub struct SelectedSeries {
 
 /// The default selection: the given metrics since `since_ms`, averaged per `step_ms`.
 pub fn default_query(metrics: &[&str], step_ms: Millis, since_ms: Millis) -> String {
-    let names: Vec<String> = metrics.iter().map(|m| format!("'{}'", m.replace('\'', "''"))).collect();
+    let names: Vec<String> = metrics
+        .iter()
+        .map(|m| format!("'{}'", m.replace('\'', "''")))
+        .collect();
     format!(
         "SELECT metric, seer_series_key(labels) AS series, \
          date_bin(INTERVAL '{step} milliseconds', timestamp, TIMESTAMP '1970-01-01T00:00:00Z') \
@@ -119,7 +122,13 @@ pub async fn select(files: &[PathBuf], query: &str) -> Result<Vec<SelectedSeries
     let bad_query = |e: datafusion::error::DataFusionError| {
         Error::input("selection query", format!("{e}\nquery: {query}"))
     };
-    let batches = ctx.sql(query).await.map_err(bad_query)?.collect().await.map_err(bad_query)?;
+    let batches = ctx
+        .sql(query)
+        .await
+        .map_err(bad_query)?
+        .collect()
+        .await
+        .map_err(bad_query)?;
 
     let mut out: Vec<SelectedSeries> = Vec::new();
     let mut last_key: Option<(String, String)> = None;
@@ -145,7 +154,10 @@ pub async fn select(files: &[PathBuf], query: &str) -> Result<Vec<SelectedSeries
         let bucket = bucket.as_primitive::<arrow::datatypes::TimestampMillisecondType>();
         let value = value.as_primitive::<arrow::datatypes::Float64Type>();
         for row in 0..batch.num_rows() {
-            if metric.is_null(row) || series.is_null(row) || bucket.is_null(row) || value.is_null(row)
+            if metric.is_null(row)
+                || series.is_null(row)
+                || bucket.is_null(row)
+                || value.is_null(row)
             {
                 continue;
             }
@@ -158,7 +170,11 @@ pub async fn select(files: &[PathBuf], query: &str) -> Result<Vec<SelectedSeries
                     )
                 })?;
                 let labels = Labels::with_metric(key.0, pairs);
-                out.push(SelectedSeries { labels, timestamps: Vec::new(), values: Vec::new() });
+                out.push(SelectedSeries {
+                    labels,
+                    timestamps: Vec::new(),
+                    values: Vec::new(),
+                });
                 last_key = Some((key.0.to_string(), key.1.to_string()));
             }
             let s = out.last_mut().expect("pushed above");
@@ -167,7 +183,7 @@ pub async fn select(files: &[PathBuf], query: &str) -> Result<Vec<SelectedSeries
         }
     }
     // A user's query may not be ordered: merge runs of the same series and sort by time.
-    out.sort_by(|a, b| series_key(&a.labels).cmp(&series_key(&b.labels)));
+    out.sort_by_key(|s| series_key(&s.labels));
     let mut merged: Vec<SelectedSeries> = Vec::new();
     for s in out {
         match merged.last_mut() {
@@ -179,8 +195,12 @@ pub async fn select(files: &[PathBuf], query: &str) -> Result<Vec<SelectedSeries
         }
     }
     for s in &mut merged {
-        let mut pairs: Vec<(Millis, f64)> =
-            s.timestamps.iter().copied().zip(s.values.iter().copied()).collect();
+        let mut pairs: Vec<(Millis, f64)> = s
+            .timestamps
+            .iter()
+            .copied()
+            .zip(s.values.iter().copied())
+            .collect();
         pairs.sort_by_key(|p| p.0);
         s.timestamps = pairs.iter().map(|p| p.0).collect();
         s.values = pairs.iter().map(|p| p.1).collect();
@@ -208,7 +228,9 @@ struct SeriesKey {
 
 impl SeriesKey {
     fn new() -> Self {
-        SeriesKey { signature: Signature::any(1, Volatility::Immutable) }
+        SeriesKey {
+            signature: Signature::any(1, Volatility::Immutable),
+        }
     }
 }
 
@@ -231,7 +253,10 @@ impl ScalarUDFImpl for SeriesKey {
         };
         let labels = labels.to_array(args.number_rows)?;
         let DataType::Map(_, _) = labels.data_type() else {
-            return exec_err!("seer_series_key expects a Map<Utf8, Utf8>, got {}", labels.data_type());
+            return exec_err!(
+                "seer_series_key expects a Map<Utf8, Utf8>, got {}",
+                labels.data_type()
+            );
         };
         let map = labels.as_map();
         let mut out = StringBuilder::with_capacity(map.len(), map.len() * 32);

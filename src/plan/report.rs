@@ -30,14 +30,23 @@ pub struct ReportInput<'a> {
 /// crossings, then never.
 pub fn by_urgency(rows: &[CapacityRow]) -> Vec<&CapacityRow> {
     let mut out: Vec<&CapacityRow> = rows.iter().collect();
-    out.sort_by_key(|r| (!r.crosses_within_window(), r.crossing_ms.unwrap_or(i64::MAX)));
+    out.sort_by_key(|r| {
+        (
+            !r.crosses_within_window(),
+            r.crossing_ms.unwrap_or(i64::MAX),
+        )
+    });
     out
 }
 
 fn when(at: Millis, t: Option<Millis>) -> String {
     match t {
         Some(t) if t <= at => "now".to_string(),
-        Some(t) => format!("{} (in {})", &rfc3339(t)[..16], format_duration((t - at) / 60_000 * 60_000)),
+        Some(t) => format!(
+            "{} (in {})",
+            &rfc3339(t)[..16],
+            format_duration((t - at) / 60_000 * 60_000)
+        ),
         None => "never".to_string(),
     }
 }
@@ -52,7 +61,10 @@ fn interval(at: Millis, lo: Option<Millis>, hi: Option<Millis>) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Draws one chart as an SVG string.
@@ -73,7 +85,11 @@ fn draw<DB: DrawingBackend>(
     chart: &Chart,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    let times = chart.history.iter().map(|p| p.0).chain(chart.forecast.iter().map(|p| p.0));
+    let times = chart
+        .history
+        .iter()
+        .map(|p| p.0)
+        .chain(chart.forecast.iter().map(|p| p.0));
     let (t0, t1) = times.fold((i64::MAX, i64::MIN), |(a, b), t| (a.min(t), b.max(t)));
     if t0 >= t1 {
         return Ok(());
@@ -158,7 +174,16 @@ tr.urgent td {{ background: #fff1f0; }}
     );
 
     out.push_str("<h2>Capacity, most urgent first</h2>\n<table class=\"sortable\"><thead><tr>");
-    for h in ["series", "rule", "model", "current", "threshold", "crosses", "interval", "in window"] {
+    for h in [
+        "series",
+        "rule",
+        "model",
+        "current",
+        "threshold",
+        "crosses",
+        "interval",
+        "in window",
+    ] {
         let _ = write!(out, "<th>{h}</th>");
     }
     out.push_str("</tr></thead><tbody>\n");
@@ -168,7 +193,11 @@ tr.urgent td {{ background: #fff1f0; }}
             "<tr class=\"{class}\"><td>{series}</td><td>{rule}</td><td>{model}</td>\
              <td data-v=\"{current}\">{current:.2}</td><td data-v=\"{th}\">{th:.2}</td>\
              <td data-v=\"{cross_v}\">{cross}</td><td>{interval}</td><td>{inwin}</td></tr>",
-            class = if r.crosses_within_window() { "urgent" } else { "" },
+            class = if r.crosses_within_window() {
+                "urgent"
+            } else {
+                ""
+            },
             series = escape(&r.labels.to_string()),
             rule = escape(&r.rule),
             model = escape(&r.model),
@@ -177,14 +206,27 @@ tr.urgent td {{ background: #fff1f0; }}
             cross_v = r.crossing_ms.unwrap_or(i64::MAX),
             cross = when(r.at_ms, r.crossing_ms),
             interval = interval(r.at_ms, r.earliest_ms, r.latest_ms),
-            inwin = if r.crosses_within_window() { "yes" } else { "no" },
+            inwin = if r.crosses_within_window() {
+                "yes"
+            } else {
+                "no"
+            },
         );
     }
     out.push_str("</tbody></table>\n");
 
     if !input.traffic.is_empty() {
         out.push_str("<h2>Traffic</h2>\n<table class=\"sortable\"><thead><tr>");
-        for h in ["series", "rule", "model", "current", "peak", "peak at", "peak (upper)", "replicas"] {
+        for h in [
+            "series",
+            "rule",
+            "model",
+            "current",
+            "peak",
+            "peak at",
+            "peak (upper)",
+            "replicas",
+        ] {
             let _ = write!(out, "<th>{h}</th>");
         }
         out.push_str("</tr></thead><tbody>\n");
@@ -200,26 +242,41 @@ tr.urgent td {{ background: #fff1f0; }}
                 p = r.peak,
                 at = &rfc3339(r.peak_at_ms)[..16],
                 u = r.peak_upper,
-                rep = r.replicas.map(|n| n.to_string()).unwrap_or_else(|| "—".into()),
+                rep = r
+                    .replicas
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "—".into()),
             );
         }
         out.push_str("</tbody></table>\n");
     }
 
-    out.push_str("<h2>Charts of the most urgent series</h2>\n<p>Black: history; blue: forecast \
-                  and its band; red: threshold.</p>\n");
+    out.push_str(
+        "<h2>Charts of the most urgent series</h2>\n<p>Black: history; blue: forecast \
+                  and its band; red: threshold.</p>\n",
+    );
     for r in urgent.iter().take(CHARTS) {
         let title = format!("{} — {}", r.labels, when(r.at_ms, r.crossing_ms));
-        let _ = writeln!(out, "<div class=\"chart\">{}</div>", chart_svg(&title, &r.chart));
+        let _ = writeln!(
+            out,
+            "<div class=\"chart\">{}</div>",
+            chart_svg(&title, &r.chart)
+        );
     }
     for r in input.traffic.iter().take(CHARTS / 4) {
         let title = format!("{} — peak {:.1}", r.labels, r.peak);
-        let _ = writeln!(out, "<div class=\"chart\">{}</div>", chart_svg(&title, &r.chart));
+        let _ = writeln!(
+            out,
+            "<div class=\"chart\">{}</div>",
+            chart_svg(&title, &r.chart)
+        );
     }
 
     if !input.skipped.is_empty() {
-        out.push_str("<h2>Skipped series</h2>\n<table><thead><tr><th>series</th><th>rule</th>\
-                      <th>reason</th></tr></thead><tbody>\n");
+        out.push_str(
+            "<h2>Skipped series</h2>\n<table><thead><tr><th>series</th><th>rule</th>\
+                      <th>reason</th></tr></thead><tbody>\n",
+        );
         for s in input.skipped {
             let _ = writeln!(
                 out,
@@ -261,8 +318,15 @@ document.querySelectorAll("table.sortable th").forEach((th, col) => {
 pub fn markdown(input: &ReportInput<'_>) -> String {
     let mut out = String::new();
     let urgent = by_urgency(input.capacity);
-    let crossing: Vec<&&CapacityRow> = urgent.iter().filter(|r| r.crosses_within_window()).collect();
-    let _ = writeln!(out, "# seer plan — {}\n", &rfc3339(input.generated_ms)[..16]);
+    let crossing: Vec<&&CapacityRow> = urgent
+        .iter()
+        .filter(|r| r.crosses_within_window())
+        .collect();
+    let _ = writeln!(
+        out,
+        "# seer plan — {}\n",
+        &rfc3339(input.generated_ms)[..16]
+    );
     let _ = writeln!(
         out,
         "{} capacity forecasts ({} cross their threshold inside the window), {} traffic \
@@ -290,14 +354,20 @@ pub fn markdown(input: &ReportInput<'_>) -> String {
             );
         }
         if crossing.len() > 50 {
-            let _ = writeln!(out, "\n… and {} more (see report.html).", crossing.len() - 50);
+            let _ = writeln!(
+                out,
+                "\n… and {} more (see report.html).",
+                crossing.len() - 50
+            );
         }
         out.push('\n');
     }
     if !input.traffic.is_empty() {
         let mut top: Vec<&TrafficRow> = input.traffic.iter().collect();
         top.sort_by(|a, b| b.peak.total_cmp(&a.peak));
-        out.push_str("## Busiest forecast traffic\n\n| series | peak | at | replicas |\n|---|---|---|---|\n");
+        out.push_str(
+            "## Busiest forecast traffic\n\n| series | peak | at | replicas |\n|---|---|---|---|\n",
+        );
         for r in top.iter().take(10) {
             let _ = writeln!(
                 out,
@@ -305,7 +375,9 @@ pub fn markdown(input: &ReportInput<'_>) -> String {
                 r.labels,
                 r.peak,
                 &rfc3339(r.peak_at_ms)[..16],
-                r.replicas.map(|n| n.to_string()).unwrap_or_else(|| "—".into())
+                r.replicas
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "—".into())
             );
         }
         out.push('\n');

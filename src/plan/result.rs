@@ -46,7 +46,8 @@ pub struct CapacityRow {
 impl CapacityRow {
     /// True when the point forecast crosses inside the rule's window.
     pub fn crosses_within_window(&self) -> bool {
-        self.crossing_ms.is_some_and(|c| c <= self.at_ms + self.window_ms)
+        self.crossing_ms
+            .is_some_and(|c| c <= self.at_ms + self.window_ms)
     }
 }
 
