@@ -2,3 +2,4 @@
 //! configuration, `fit` on history returning a fitted model, and `forecast(horizon, level)`.
 
 pub mod seasonal;
+pub mod sarima;
