@@ -42,6 +42,25 @@ enum Command {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Score models on public benchmarks.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// Fit every M4 hourly series, forecast 48 steps, report sMAPE, MASE, OWA and fit times.
+    M4 {
+        /// Directory with Hourly-train.csv and Hourly-test.csv.
+        #[arg(long)]
+        data: PathBuf,
+        /// Model: sarima, prophet, seasonal or snaive.
+        #[arg(long, default_value = "sarima")]
+        model: seer::eval::m4_run::M4Model,
+        /// Output format: table or json.
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -90,6 +109,11 @@ fn main() -> ExitCode {
             labels,
             out,
         } => convert(&input, &metric, labels, &out),
+        Command::Eval(EvalCommand::M4 {
+            data,
+            model,
+            format,
+        }) => eval_m4(&data, model, &format),
     };
     match result {
         Ok(code) => code,
@@ -119,6 +143,20 @@ fn convert(
         labels,
         out.display()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_m4(
+    data: &std::path::Path,
+    model: seer::eval::m4_run::M4Model,
+    format: &str,
+) -> anyhow::Result<ExitCode> {
+    let report = seer::eval::m4_run::run(data, model)?;
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,3 +3,5 @@
 
 pub mod seasonal;
 pub mod sarima;
+pub mod prophet;
+pub mod traffic;

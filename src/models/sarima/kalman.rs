@@ -149,7 +149,6 @@ impl StateSpace {
         let mut v = vec![0.0; n * nc];
         let mut f = vec![1.0; n];
         let mut steady = false;
-        let mut scratch = vec![0.0; r * r];
         let mut gain = vec![0.0; r];
 
         for t in 0..n {
@@ -181,27 +180,11 @@ impl StateSpace {
                 continue;
             }
 
-            // P <- P - P[:,0] P[0,:] / F, then P <- T P T' + R R'.
-            for i in 0..r {
-                let pi0 = p[i * r];
-                for j in 0..r {
-                    scratch[i * r + j] = p[i * r + j] - pi0 * p[j] / ft;
-                }
-            }
-            let u = &scratch;
-            for i in 0..r {
-                // Row i of T U: phi_i U[0][.] + U[i+1][.].
-                for j in i..r {
-                    let tu = |row: usize, col: usize| -> f64 {
-                        let below = if row + 1 < r { u[(row + 1) * r + col] } else { 0.0 };
-                        self.phi[row] * u[col] + below
-                    };
-                    let next = if j + 1 < r { tu(i, j + 1) } else { 0.0 };
-                    let value = self.phi[j] * tu(i, 0) + next + self.r_vec[i] * self.r_vec[j];
-                    p[i * r + j] = value;
-                    p[j * r + i] = value;
-                }
-            }
+            // P <- T (P - P[:,0] P[0,:] / F) T' + R R'. The update zeroes the first row and
+            // column (w_t is observed exactly), so T only shifts: P_new[i][j] =
+            // P[i+1][j+1] - P[i+1][0] P[0][j+1] / F + R_i R_j. In place, row by row: row i
+            // reads row i + 1, which is not yet overwritten.
+            self.shift_update(&mut p, ft);
             if (p[0] - 1.0).abs() < 1e-10 {
                 steady = true;
                 for i in 0..r {
@@ -233,20 +216,28 @@ impl StateSpace {
         let predicted = self.predict(a);
         a.copy_from_slice(&predicted);
 
-        let mut u = vec![0.0; r * r];
+        self.shift_update(p, f);
+    }
+
+    /// `P <- T (P - P[:,0] P[0,:] / f) T' + R R'` (see [`Self::filter`]).
+    fn shift_update(&self, p: &mut [f64], f: f64) {
+        let r = self.dim();
+        let head: Vec<f64> = (0..r).map(|j| p[j] / f).collect();
         for i in 0..r {
-            for j in 0..r {
-                u[i * r + j] = p[i * r + j] - gain[i] * p[j];
-            }
-        }
-        let tu = |row: usize, col: usize| -> f64 {
-            let below = if row + 1 < r { u[(row + 1) * r + col] } else { 0.0 };
-            self.phi[row] * u[col] + below
-        };
-        for i in 0..r {
-            for j in 0..r {
-                let next = if j + 1 < r { tu(i, j + 1) } else { 0.0 };
-                p[i * r + j] = self.phi[j] * tu(i, 0) + next + self.r_vec[i] * self.r_vec[j];
+            let ri = self.r_vec[i];
+            if i + 1 < r {
+                let pi = p[(i + 1) * r];
+                let (upper, lower) = p.split_at_mut((i + 1) * r);
+                let dst = &mut upper[i * r..i * r + r];
+                let src = &lower[1..r];
+                for j in 0..r - 1 {
+                    dst[j] = src[j] - pi * head[j + 1] + ri * self.r_vec[j];
+                }
+                dst[r - 1] = ri * self.r_vec[r - 1];
+            } else {
+                for j in 0..r {
+                    p[i * r + j] = ri * self.r_vec[j];
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 //! SARIMA placeholder docs (expanded below).
 
+mod auto;
 mod kalman;
 mod linalg;
 mod model;
@@ -9,3 +10,6 @@ mod prepare;
 
 pub use model::{Coefficients, FittedSarima, FourierTerms, Method, Order, SarimaModel, Transform};
 pub use prepare::{Regressor, MAX_GAP_STEPS};
+pub use auto::{
+    kpss, prefers_log, seasonal_strength, AutoSarima, FittedAutoSarima, SearchSummary, TransformRule,
+};

@@ -12,8 +12,12 @@ use crate::{Error, Result};
 /// Name used in errors.
 pub(crate) const MODEL: &str = "sarima";
 
-/// Iteration cap of the likelihood optimiser.
-const MAX_ITERS: u64 = 200;
+/// Iteration cap of the conditional-sum-of-squares optimiser.
+const CSS_MAX_ITERS: u64 = 100;
+
+/// Iteration cap of the exact-likelihood optimiser. It starts from the CSS estimates, which
+/// are close; each iteration costs `O(k n r^2)` for `k` coefficients and state dimension `r`.
+const ML_MAX_ITERS: u64 = 60;
 
 /// The orders of SARIMA(p,d,q)(P,D,Q)m.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -400,6 +404,20 @@ impl SarimaModel {
         FittedSarima::build(self, &data, &y, coefficients)
     }
 
+    /// Maximum likelihood from given starting coefficients (the order search passes its CSS
+    /// estimates). The method is ignored: this is always exact maximum likelihood.
+    ///
+    /// # Errors
+    ///
+    /// As [`fit`](Self::fit).
+    pub(crate) fn fit_from(&self, y: &[f64], start: &Coefficients) -> Result<FittedSarima> {
+        let y = prepare::clean(y, self.transform)?;
+        let data = prepare::Prepared::new(&y, &self.order, self.constant, &self.fourier)?;
+        let u = fit_ml(&self.order, &data, &start.to_unconstrained());
+        let coefficients = Coefficients::from_unconstrained(&self.order, &u);
+        FittedSarima::build(self, &data, &y, coefficients)
+    }
+
     /// The model at given ARMA coefficients, with the regression coefficients and `sigma^2`
     /// estimated (profiled) as in [`fit`](Self::fit): for checking the likelihood against
     /// other implementations and for refits that keep known coefficients.
@@ -439,7 +457,7 @@ pub(crate) fn fit_css(order: &Order, w: &[f64], start: usize) -> (Vec<f64>, f64)
         (ssr / (w.len() - start.min(w.len())).max(1) as f64).ln()
     };
     let x0 = vec![0.0; order.n_arma()];
-    let (u, value) = optim::minimize(objective, &x0, MAX_ITERS);
+    let (u, value) = optim::minimize(objective, &x0, CSS_MAX_ITERS, false);
     let count = (w.len() - start.min(w.len())).max(1) as f64;
     (u, value.exp() * count)
 }
@@ -451,7 +469,7 @@ fn fit_ml(order: &Order, data: &prepare::Prepared, start: &[f64]) -> Vec<f64> {
         Some(p) if p.loglik.is_finite() => -p.loglik / n,
         _ => f64::INFINITY,
     };
-    optim::minimize(objective, start, MAX_ITERS).0
+    optim::minimize(objective, start, ML_MAX_ITERS, true).0
 }
 
 /// The Kalman-filter profile likelihood at unconstrained parameters `u`.
