@@ -198,22 +198,29 @@ impl Objective {
     }
 }
 
-impl CostFunction for Objective {
+/// The objective divided by the number of observations, which is what L-BFGS minimises: the
+/// optimum is the same, and gradients of order 1 keep the first line search (unit step along
+/// the negative gradient) from leaping out of the region where the posterior is finite.
+#[derive(Debug, Clone)]
+struct PerObservation(Objective);
+
+impl CostFunction for PerObservation {
     type Param = Vec<f64>;
     type Output = f64;
 
     fn cost(&self, theta: &Self::Param) -> Result<f64, argmin::core::Error> {
-        let v = self.value(theta);
+        let v = self.0.value(theta) / self.0.t.len().max(1) as f64;
         Ok(if v.is_finite() { v } else { f64::MAX / 4.0 })
     }
 }
 
-impl Gradient for Objective {
+impl Gradient for PerObservation {
     type Param = Vec<f64>;
     type Gradient = Vec<f64>;
 
     fn gradient(&self, theta: &Self::Param) -> Result<Vec<f64>, argmin::core::Error> {
-        Ok(self.value_and_gradient(theta).1)
+        let n = self.0.t.len().max(1) as f64;
+        Ok(self.0.value_and_gradient(theta).1.iter().map(|g| g / n).collect())
     }
 }
 
@@ -280,7 +287,7 @@ impl Optimizer for LbfgsOptimizer {
             .and_then(|s| s.with_tolerance_cost(1e-12))
             .map_err(|e| OptError::string(e.to_string()))?;
         let iters = opts.iter.map_or(MAX_ITERS, u64::from);
-        let result = Executor::new(objective.clone(), solver)
+        let result = Executor::new(PerObservation(objective.clone()), solver)
             .configure(|state| state.param(theta0).max_iters(iters))
             .run()
             .map_err(|e| OptError::string(format!("L-BFGS: {e}")))?;
