@@ -18,12 +18,19 @@ const KM_ABS: f64 = 0.015;
 const SIGMA_REL: f64 = 0.02;
 
 fn reference() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/prophet/reference.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/prophet/reference.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 #[test]
@@ -52,24 +59,27 @@ fn map_fit_matches_python_prophet() {
             .fold(0.0f64, f64::max);
         eprintln!(
             "{name}: k {} vs {}, m {} vs {}, sigma {} vs {}, worst yhat diff {worst:.2e} of scale",
-            p.k,
-            c["k"],
-            p.m,
-            c["m"],
-            p.sigma_obs,
-            c["sigma_obs"]
+            p.k, c["k"], p.m, c["m"], p.sigma_obs, c["sigma_obs"]
         );
-        assert!(worst < YHAT_REL_SCALE, "{name}: yhat differs by {worst} of the scale");
+        assert!(
+            worst < YHAT_REL_SCALE,
+            "{name}: yhat differs by {worst} of the scale"
+        );
         assert!((p.k - c["k"].as_f64().unwrap()).abs() < KM_ABS, "{name}: k");
         assert!((p.m - c["m"].as_f64().unwrap()).abs() < KM_ABS, "{name}: m");
         let sigma = c["sigma_obs"].as_f64().unwrap();
-        assert!((p.sigma_obs / sigma - 1.0).abs() < SIGMA_REL, "{name}: sigma");
+        assert!(
+            (p.sigma_obs / sigma - 1.0).abs() < SIGMA_REL,
+            "{name}: sigma"
+        );
     }
 }
 
 fn daily(n: usize) -> Vec<f64> {
     (0..n)
-        .map(|t| 100.0 + 20.0 * (2.0 * std::f64::consts::PI * t as f64 / 24.0).sin() + (t % 7) as f64)
+        .map(|t| {
+            100.0 + 20.0 * (2.0 * std::f64::consts::PI * t as f64 / 24.0).sin() + (t % 7) as f64
+        })
         .collect()
 }
 
@@ -85,11 +95,21 @@ fn bands_are_reproducible_and_ordered() {
     let b = model.fit_steps(&y).unwrap().forecast(24, 0.9).unwrap();
     assert_eq!(a, b, "same seed, same band");
     for h in 0..24 {
-        assert!(a.lower[h] < a.mean[h] && a.mean[h] < a.upper[h], "step {h}: {a:?}");
+        assert!(
+            a.lower[h] < a.mean[h] && a.mean[h] < a.upper[h],
+            "step {h}: {a:?}"
+        );
         assert!(a.mean[h].is_finite());
     }
-    let other = ProphetModel { seed: 43, ..model }.fit_steps(&y).unwrap().forecast(24, 0.9).unwrap();
-    assert_ne!(a.upper, other.upper, "a different seed draws different paths");
+    let other = ProphetModel { seed: 43, ..model }
+        .fit_steps(&y)
+        .unwrap()
+        .forecast(24, 0.9)
+        .unwrap();
+    assert_ne!(
+        a.upper, other.upper,
+        "a different seed draws different paths"
+    );
 }
 
 #[test]
@@ -101,7 +121,11 @@ fn bad_series_are_errors_not_panics() {
     assert!(short.contains("at least 3"), "{short}");
     let nan = model.fit_steps(&[f64::NAN; 50]).unwrap_err().to_string();
     assert!(nan.contains("finite values"), "{nan}");
-    let level = model.fit_steps(&daily(100)).unwrap().forecast(5, 1.5).unwrap_err();
+    let level = model
+        .fit_steps(&daily(100))
+        .unwrap()
+        .forecast(5, 1.5)
+        .unwrap_err();
     assert!(level.to_string().contains("level"));
 }
 
@@ -112,6 +136,15 @@ fn gaps_are_left_out_of_the_fit() {
     for v in &mut y[50..60] {
         *v = f64::NAN;
     }
-    let fc = ProphetModel::hourly().fit_steps(&y).unwrap().forecast(24, 0.8).unwrap();
-    assert!(fc.mean.iter().chain(&fc.lower).chain(&fc.upper).all(|v| v.is_finite()));
+    let fc = ProphetModel::hourly()
+        .fit_steps(&y)
+        .unwrap()
+        .forecast(24, 0.8)
+        .unwrap();
+    assert!(fc
+        .mean
+        .iter()
+        .chain(&fc.lower)
+        .chain(&fc.upper)
+        .all(|v| v.is_finite()));
 }

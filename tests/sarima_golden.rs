@@ -24,12 +24,19 @@ const MEAN_REL: f64 = 1e-5;
 const BAND_REL: f64 = 1e-5;
 
 fn reference() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sarima/reference.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/sarima/reference.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 fn case(name: &str) -> Value {
@@ -43,7 +50,12 @@ fn case(name: &str) -> Value {
 }
 
 fn model_for(c: &Value) -> SarimaModel {
-    let o: Vec<usize> = c["order"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let o: Vec<usize> = c["order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
     let s: Vec<usize> = c["seasonal_order"]
         .as_array()
         .unwrap()
@@ -56,7 +68,10 @@ fn model_for(c: &Value) -> SarimaModel {
         // Regression on sin/cos of 2 pi k t / 30, k = 1, 2 (in that column order).
         "fourier_reg" => {
             model = model
-                .with_fourier(FourierTerms { period: 30.0, harmonics: 2 })
+                .with_fourier(FourierTerms {
+                    period: 30.0,
+                    harmonics: 2,
+                })
                 .unwrap()
         }
         // A column of ones (d = 0): the mean.
@@ -104,7 +119,10 @@ fn fixed_coefficients(c: &Value, order: Order) -> Coefficients {
 fn mle_params(c: &Value) -> Vec<(String, f64)> {
     // serde_json keeps object keys sorted, so recover statsmodels' order from the name.
     let map = c["mle"]["params"].as_object().unwrap();
-    let mut out: Vec<(String, f64)> = map.iter().map(|(k, v)| (k.clone(), v.as_f64().unwrap())).collect();
+    let mut out: Vec<(String, f64)> = map
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_f64().unwrap()))
+        .collect();
     out.sort_by_key(|(k, _)| {
         let rank = if k.starts_with("ar.S") {
             2
@@ -137,7 +155,11 @@ fn check_case(name: &str) {
         at.loglik()
     );
     let scale = c["fixed"]["scale"].as_f64().unwrap();
-    assert!((at.sigma2() / scale - 1.0).abs() < 1e-6, "{name}: sigma2 {} vs {scale}", at.sigma2());
+    assert!(
+        (at.sigma2() / scale - 1.0).abs() < 1e-6,
+        "{name}: sigma2 {} vs {scale}",
+        at.sigma2()
+    );
 
     // 2. Maximum likelihood.
     let fitted = model.fit(&y).unwrap();
@@ -157,17 +179,27 @@ fn check_case(name: &str) {
         (&got.sma, &want_arma.sma),
     ] {
         for (a, b) in g.iter().zip(w.iter()) {
-            assert!((a - b).abs() < COEF_ABS, "{name}: coefficients {got:?} vs {want_arma:?}");
+            assert!(
+                (a - b).abs() < COEF_ABS,
+                "{name}: coefficients {got:?} vs {want_arma:?}"
+            );
         }
     }
-    let want_beta: Vec<f64> = params.iter().filter(|(k, _)| !k.starts_with("ar") && !k.starts_with("ma")).map(|(_, v)| *v).collect();
+    let want_beta: Vec<f64> = params
+        .iter()
+        .filter(|(k, _)| !k.starts_with("ar") && !k.starts_with("ma"))
+        .map(|(_, v)| *v)
+        .collect();
     let got_beta: Vec<f64> = fitted.regression().iter().map(|(_, b)| *b).collect();
     assert_eq!(got_beta.len(), want_beta.len(), "{name}");
 
     // 3. Forecasts at statsmodels' estimates.
     let at_mle = model.fit_at(&y, want_arma).unwrap();
     for (g, w) in at_mle.regression().iter().zip(&want_beta) {
-        assert!((g.1 - w).abs() < 1e-5 * w.abs().max(1.0), "{name}: beta {g:?} vs {w}");
+        assert!(
+            (g.1 - w).abs() < 1e-5 * w.abs().max(1.0),
+            "{name}: beta {g:?} vs {w}"
+        );
     }
     let f = &c["forecast"];
     let horizon = f["horizon"].as_u64().unwrap() as usize;
@@ -181,7 +213,10 @@ fn check_case(name: &str) {
     ] {
         let want = floats(&f[key]);
         for (h, (a, b)) in got.iter().zip(&want).enumerate() {
-            assert!(close(*a, *b, tol), "{name}: {key}[{h}] {a} vs statsmodels {b}");
+            assert!(
+                close(*a, *b, tol),
+                "{name}: {key}[{h}] {a} vs statsmodels {b}"
+            );
         }
     }
 }

@@ -21,15 +21,24 @@ fn constant_series_forecasts_the_constant_with_a_zero_band() {
         assert!((v - 7.5).abs() < 1e-9, "{f:?}");
     }
     // A fixed order with ARMA terms has nothing to fit: an error, not NaN.
-    let err = SarimaModel::new(Order::arima(1, 1, 1)).unwrap().fit(&[7.5; 60]).unwrap_err();
+    let err = SarimaModel::new(Order::arima(1, 1, 1))
+        .unwrap()
+        .fit(&[7.5; 60])
+        .unwrap_err();
     assert!(err.to_string().contains("zero residual variance"), "{err}");
 }
 
 #[test]
 fn too_short_and_all_missing_series_are_errors() {
-    let err = AutoSarima::new(12).fit(&[1.0, 2.0, 3.0]).unwrap_err().to_string();
+    let err = AutoSarima::new(12)
+        .fit(&[1.0, 2.0, 3.0])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("need at least"), "{err}");
-    let err = AutoSarima::new(12).fit(&[f64::NAN; 40]).unwrap_err().to_string();
+    let err = AutoSarima::new(12)
+        .fit(&[f64::NAN; 40])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no values"), "{err}");
     let err = AutoSarima::new(12).fit(&[]).unwrap_err().to_string();
     assert!(err.contains("no values"), "{err}");
@@ -44,8 +53,18 @@ fn short_gaps_are_filled_and_long_gaps_rejected() {
     for v in &mut y[40..44] {
         *v = f64::NAN;
     }
-    let f = AutoSarima::new(12).fit(&y).unwrap().model.forecast(12, 0.9).unwrap();
-    assert!(f.mean.iter().chain(&f.lower).chain(&f.upper).all(|v| v.is_finite()));
+    let f = AutoSarima::new(12)
+        .fit(&y)
+        .unwrap()
+        .model
+        .forecast(12, 0.9)
+        .unwrap();
+    assert!(f
+        .mean
+        .iter()
+        .chain(&f.lower)
+        .chain(&f.upper)
+        .all(|v| v.is_finite()));
 
     for v in &mut y[60..70] {
         *v = f64::NAN;
@@ -75,11 +94,19 @@ fn update_matches_filtering_the_longer_series() {
         streamed.update(*v).unwrap();
     }
     let batch = model.fit_at(&y, coefficients).unwrap();
-    let (a, b) = (streamed.forecast(12, 0.8).unwrap(), batch.forecast(12, 0.8).unwrap());
+    let (a, b) = (
+        streamed.forecast(12, 0.8).unwrap(),
+        batch.forecast(12, 0.8).unwrap(),
+    );
     for h in 0..12 {
         // Same arithmetic in the same order except for sigma^2, which the streamed model keeps
         // from its first 100 values; the mean does not depend on it.
-        assert!((a.mean[h] - b.mean[h]).abs() < 1e-9, "h={h}: {} vs {}", a.mean[h], b.mean[h]);
+        assert!(
+            (a.mean[h] - b.mean[h]).abs() < 1e-9,
+            "h={h}: {} vs {}",
+            a.mean[h],
+            b.mean[h]
+        );
     }
     assert!(streamed.update(f64::NAN).is_err());
 }

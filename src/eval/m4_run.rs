@@ -250,7 +250,11 @@ impl fmt::Display for M4Report {
             "M4 hourly: {} series, horizon {}, model {}",
             self.series, self.horizon, self.model
         )?;
-        writeln!(f, "{:<10} {:>8} {:>8} {:>7}", "method", "sMAPE", "MASE", "OWA")?;
+        writeln!(
+            f,
+            "{:<10} {:>8} {:>8} {:>7}",
+            "method", "sMAPE", "MASE", "OWA"
+        )?;
         writeln!(
             f,
             "{:<10} {:>8.3} {:>8.3} {:>7.3}",
@@ -278,4 +282,3 @@ impl fmt::Display for M4Report {
         Ok(())
     }
 }
-

@@ -1,7 +1,7 @@
 //! Forecasting model families, one module each, all with the same shape: a validated
 //! configuration, `fit` on history returning a fitted model, and `forecast(horizon, level)`.
 
-pub mod seasonal;
-pub mod sarima;
 pub mod prophet;
+pub mod sarima;
+pub mod seasonal;
 pub mod traffic;

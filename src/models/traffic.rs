@@ -89,7 +89,10 @@ impl TrafficRule {
             problems.push(format!("traffic.level = {}: must be in (0, 1)", self.level));
         }
         if !(self.headroom >= 0.0 && self.headroom.is_finite()) {
-            problems.push(format!("traffic.headroom = {}: must be >= 0", self.headroom));
+            problems.push(format!(
+                "traffic.headroom = {}: must be >= 0",
+                self.headroom
+            ));
         }
         if !(self.capacity_per_replica > 0.0 && self.capacity_per_replica.is_finite()) {
             problems.push(format!(
@@ -107,7 +110,11 @@ impl TrafficRule {
     /// The replica count for a planned peak.
     pub fn replicas_for(&self, peak: f64) -> u32 {
         let need = (peak.max(0.0) * (1.0 + self.headroom) / self.capacity_per_replica).ceil();
-        let need = if need.is_finite() { need.min(u32::MAX as f64) as u32 } else { u32::MAX };
+        let need = if need.is_finite() {
+            need.min(u32::MAX as f64) as u32
+        } else {
+            u32::MAX
+        };
         need.max(self.min_replicas)
     }
 
@@ -118,7 +125,11 @@ impl TrafficRule {
     /// [`Error::Config`] for invalid parameters; [`Error::Model`] for an empty forecast.
     pub fn plan_forecast(&self, forecast: Forecast, model: String) -> Result<TrafficForecast> {
         self.validate()?;
-        let values = if self.use_upper_band { &forecast.upper } else { &forecast.mean };
+        let values = if self.use_upper_band {
+            &forecast.upper
+        } else {
+            &forecast.mean
+        };
         let (index, peak) = values
             .iter()
             .copied()
@@ -166,7 +177,10 @@ pub fn plan(history: &[f64], rule: &TrafficRule) -> Result<TrafficForecast> {
 /// [`Error::Input`] when `step_ms` is not positive or timestamps are not sorted.
 pub fn aggregate_mean(samples: &[(i64, f64)], step_ms: i64) -> Result<Vec<f64>> {
     if step_ms <= 0 {
-        return Err(Error::input("aggregate", format!("step {step_ms} ms is not positive")));
+        return Err(Error::input(
+            "aggregate",
+            format!("step {step_ms} ms is not positive"),
+        ));
     }
     if samples.windows(2).any(|w| w[1].0 < w[0].0) {
         return Err(Error::input("aggregate", "timestamps are not sorted"));
@@ -225,13 +239,19 @@ mod tests {
             ..TrafficRule::default()
         };
         let plan = rule.plan_forecast(forecast.clone(), "test".into()).unwrap();
-        assert_eq!((plan.peak, plan.peak_at, plan.recommended_replicas), (40.0, 3, 4));
+        assert_eq!(
+            (plan.peak, plan.peak_at, plan.recommended_replicas),
+            (40.0, 3, 4)
+        );
         let mean_rule = TrafficRule {
             use_upper_band: false,
             ..rule
         };
         let plan = mean_rule.plan_forecast(forecast, "test".into()).unwrap();
-        assert_eq!((plan.peak, plan.peak_at, plan.recommended_replicas), (30.0, 2, 3));
+        assert_eq!(
+            (plan.peak, plan.peak_at, plan.recommended_replicas),
+            (30.0, 2, 3)
+        );
     }
 
     #[test]

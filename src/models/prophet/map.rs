@@ -220,7 +220,13 @@ impl Gradient for PerObservation {
 
     fn gradient(&self, theta: &Self::Param) -> Result<Vec<f64>, argmin::core::Error> {
         let n = self.0.t.len().max(1) as f64;
-        Ok(self.0.value_and_gradient(theta).1.iter().map(|g| g / n).collect())
+        Ok(self
+            .0
+            .value_and_gradient(theta)
+            .1
+            .iter()
+            .map(|g| g / n)
+            .collect())
     }
 }
 
@@ -298,7 +304,9 @@ impl Optimizer for LbfgsOptimizer {
             .ok_or_else(|| OptError::static_str("L-BFGS returned no parameters"))?;
         let value = objective.value(&theta);
         if !value.is_finite() {
-            return Err(OptError::static_str("the log-posterior is not finite at the optimum"));
+            return Err(OptError::static_str(
+                "the log-posterior is not finite at the optimum",
+            ));
         }
 
         let sigma_obs = theta[2 + s].exp();

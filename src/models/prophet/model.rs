@@ -4,8 +4,8 @@
 use std::num::NonZeroU32;
 
 use augurs_prophet::{
-    optimizer::OptimizeOpts, FeatureMode, IncludeHistory, Prophet, ProphetOptions, SeasonalityOption,
-    TrainingData,
+    optimizer::OptimizeOpts, FeatureMode, IncludeHistory, Prophet, ProphetOptions,
+    SeasonalityOption, TrainingData,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -247,7 +247,10 @@ impl FittedProphet {
     pub fn describe(&self) -> String {
         format!(
             "prophet {} k={:.4} sigma={:.4} iters={}",
-            self.config.seasonality_mode, self.params.k, self.params.sigma_obs, self.params.iterations
+            self.config.seasonality_mode,
+            self.params.k,
+            self.params.sigma_obs,
+            self.params.iterations
         )
     }
 
@@ -265,7 +268,10 @@ impl FittedProphet {
     /// [`Error::Model`] when `level` is not in (0, 1) or the prediction fails.
     pub fn forecast(&self, horizon: usize, level: f64) -> Result<Forecast> {
         if !(level > 0.0 && level < 1.0) {
-            return Err(Error::model(MODEL, format!("level {level} is not in (0, 1)")));
+            return Err(Error::model(
+                MODEL,
+                format!("level {level} is not in (0, 1)"),
+            ));
         }
         let mut out = Forecast {
             level,
@@ -278,7 +284,9 @@ impl FittedProphet {
             .prophet
             .make_future_dataframe(h, IncludeHistory::No)
             .map_err(|e| Error::model(MODEL, format!("future dates: {e}")))?;
-        let ds: Vec<i64> = (1..=horizon as i64).map(|i| self.end + i * self.step).collect();
+        let ds: Vec<i64> = (1..=horizon as i64)
+            .map(|i| self.end + i * self.step)
+            .collect();
         let pred = self
             .prophet
             .predict(future)
@@ -291,8 +299,8 @@ impl FittedProphet {
         let t: Vec<f64> = ds.iter().map(|d| (d - self.start) as f64 / span).collect();
         let p = &self.params;
         let t_max = t.iter().copied().fold(1.0f64, f64::max);
-        let rate = p.delta.iter().map(|d| d.abs()).sum::<f64>() / p.delta.len().max(1) as f64
-            + 1e-8;
+        let rate =
+            p.delta.iter().map(|d| d.abs()).sum::<f64>() / p.delta.len().max(1) as f64 + 1e-8;
         let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
         let samples = self.config.uncertainty_samples.max(1) as usize;
         let mut paths = vec![Vec::with_capacity(samples); horizon];
@@ -330,8 +338,10 @@ impl FittedProphet {
         let hi = (1.0 + level) / 2.0;
         for path in &mut paths {
             path.sort_by(f64::total_cmp);
-            out.lower.push(crate::models::seasonal::quantile_sorted(path, lo));
-            out.upper.push(crate::models::seasonal::quantile_sorted(path, hi));
+            out.lower
+                .push(crate::models::seasonal::quantile_sorted(path, lo));
+            out.upper
+                .push(crate::models::seasonal::quantile_sorted(path, hi));
         }
         Ok(out)
     }
@@ -368,7 +378,7 @@ fn laplace(rng: &mut ChaCha8Rng, scale: f64) -> f64 {
 
 /// A Poisson draw: Knuth's product method for small means, a rounded normal for large ones.
 fn poisson(rng: &mut ChaCha8Rng, mean: f64) -> usize {
-    if !(mean > 0.0) {
+    if mean.is_nan() || mean <= 0.0 {
         return 0;
     }
     if mean > 50.0 {

@@ -117,7 +117,13 @@ impl AutoSarima {
     }
 
     /// Sets the largest orders searched.
-    pub fn with_max_orders(mut self, p: usize, q: usize, seasonal_p: usize, seasonal_q: usize) -> Self {
+    pub fn with_max_orders(
+        mut self,
+        p: usize,
+        q: usize,
+        seasonal_p: usize,
+        seasonal_q: usize,
+    ) -> Self {
         self.max_p = p.min(10);
         self.max_q = q.min(10);
         self.max_seasonal_p = seasonal_p.min(3);
@@ -196,7 +202,10 @@ impl AutoSarima {
                 method: Method::Ml,
             };
             let fitted = model.fit(y)?;
-            return Ok(FittedAutoSarima { model: fitted, summary });
+            return Ok(FittedAutoSarima {
+                model: fitted,
+                summary,
+            });
         }
 
         // The data for both settings of the constant, with OLS residuals for CSS.
@@ -260,7 +269,9 @@ impl AutoSarima {
             }
         }
         let Some((mut current, mut current_score)) = best else {
-            return Err(Error::Internal("SARIMA search had no starting model".into()));
+            return Err(Error::Internal(
+                "SARIMA search had no starting model".into(),
+            ));
         };
         while cache.len() < self.max_models {
             let mut improved = false;
@@ -295,7 +306,12 @@ impl AutoSarima {
             };
             let start_u = &cache[c].1;
             match model.fit_from(y, &Coefficients::from_unconstrained(&c.order, start_u)) {
-                Ok(fitted) => return Ok(FittedAutoSarima { model: fitted, summary }),
+                Ok(fitted) => {
+                    return Ok(FittedAutoSarima {
+                        model: fitted,
+                        summary,
+                    })
+                }
                 Err(e) => last_error = Some(e),
             }
         }
@@ -335,7 +351,8 @@ impl AutoSarima {
             if !seasonal && (dsp != 0 || dsq != 0) {
                 continue;
             }
-            let shift = |v: usize, by: i32| -> Option<usize> { usize::try_from(v as i32 + by).ok() };
+            let shift =
+                |v: usize, by: i32| -> Option<usize> { usize::try_from(v as i32 + by).ok() };
             let (Some(p), Some(q), Some(sp), Some(sq)) = (
                 shift(o.p, dp),
                 shift(o.q, dq),
@@ -431,7 +448,7 @@ pub fn seasonal_strength(x: &[f64], period: usize) -> f64 {
 /// (the reasoning behind a Box–Cox transform, Box and Cox 1964; Hyndman and Athanasopoulos,
 /// FPP3 section 3.1). Series with fewer than four seasons keep their scale.
 pub fn prefers_log(y: &[f64], period: usize) -> bool {
-    if y.iter().any(|v| !(*v > 0.0)) || period < 2 || y.len() < 4 * period {
+    if y.iter().any(|v| v.is_nan() || *v <= 0.0) || period < 2 || y.len() < 4 * period {
         return false;
     }
     let (means, sds): (Vec<f64>, Vec<f64>) = y

@@ -330,7 +330,7 @@ fn autocovariances(ar: &[f64], ma: &[f64], psi: &[f64], r: usize) -> Option<Vec<
         y[k] = rhs(k);
     }
     let solved = linalg::solve(&mut m, &mut y, size)?;
-    if !(solved[0] > 0.0) || solved.iter().any(|g| !g.is_finite()) {
+    if solved[0].is_nan() || solved[0] <= 0.0 || solved.iter().any(|g| !g.is_finite()) {
         return None;
     }
     let mut gamma = solved;

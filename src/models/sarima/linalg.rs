@@ -5,11 +5,12 @@
 /// is zero or tiny relative to the matrix (singular to working precision).
 pub fn solve(a: &mut [f64], b: &mut [f64], n: usize) -> Option<Vec<f64>> {
     let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    if !(scale > 0.0) || !scale.is_finite() {
+    if !(scale > 0.0 && scale.is_finite()) {
         return None;
     }
     for col in 0..n {
-        let pivot = (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
+        let pivot =
+            (col..n).max_by(|&i, &j| a[i * n + col].abs().total_cmp(&a[j * n + col].abs()))?;
         if a[pivot * n + col].abs() <= 1e-13 * scale {
             return None;
         }

@@ -329,7 +329,9 @@ impl SarimaModel {
     ///
     /// [`Error::Model`] when the period is not above 2 or `2 * harmonics` reaches the period.
     pub fn with_fourier(mut self, terms: FourierTerms) -> Result<Self> {
-        if !(terms.period > 2.0) || (2 * terms.harmonics) as f64 >= terms.period {
+        if !(terms.period > 2.0 && terms.period.is_finite())
+            || (2 * terms.harmonics) as f64 >= terms.period
+        {
             return Err(Error::model(
                 MODEL,
                 format!(
@@ -495,7 +497,10 @@ impl FittedSarima {
         let order = model.order;
         let (ar_full, ma_full) = coefficients.expanded(order.step());
         let ss = StateSpace::new(&ar_full, &ma_full).ok_or_else(|| {
-            Error::model(MODEL, format!("SARIMA{order}: the AR polynomial is not stationary"))
+            Error::model(
+                MODEL,
+                format!("SARIMA{order}: the AR polynomial is not stationary"),
+            )
         })?;
         let mut columns: Vec<&[f64]> = vec![&data.w];
         columns.extend(data.xd.iter().map(|c| c.as_slice()));
@@ -711,8 +716,10 @@ impl FittedSarima {
             let mean = u + self.regression_at(self.next + h);
             let half = z * (var * self.sigma2).max(0.0).sqrt();
             out.mean.push(prepare::inverse(self.transform, mean));
-            out.lower.push(prepare::inverse(self.transform, mean - half));
-            out.upper.push(prepare::inverse(self.transform, mean + half));
+            out.lower
+                .push(prepare::inverse(self.transform, mean - half));
+            out.upper
+                .push(prepare::inverse(self.transform, mean + half));
         }
         Ok(out)
     }

@@ -115,7 +115,9 @@ pub fn unconstrain_stationary(phi: &[f64]) -> Vec<f64> {
         let rm = cur[m].clamp(-0.99, 0.99);
         r[m] = rm;
         let denom = 1.0 - rm * rm;
-        let prev: Vec<f64> = (0..m).map(|j| (cur[j] + rm * cur[m - 1 - j]) / denom).collect();
+        let prev: Vec<f64> = (0..m)
+            .map(|j| (cur[j] + rm * cur[m - 1 - j]) / denom)
+            .collect();
         cur = prev;
     }
     r.iter().map(|r| r / (1.0 - r * r).sqrt()).collect()

@@ -75,7 +75,10 @@ pub fn inverse(transform: Transform, v: f64) -> f64 {
 pub fn clean(y: &[f64], transform: Transform) -> Result<Vec<f64>> {
     let bad = |message: String| Err(Error::model(MODEL, message));
     if y.is_empty() || y.iter().all(|v| v.is_nan()) {
-        return bad(format!("the series has no values ({} points, all missing)", y.len()));
+        return bad(format!(
+            "the series has no values ({} points, all missing)",
+            y.len()
+        ));
     }
     if y[0].is_nan() || y[y.len() - 1].is_nan() {
         return bad("the first and last values must be present (trim missing ends)".into());
@@ -96,8 +99,8 @@ pub fn clean(y: &[f64], transform: Transform) -> Result<Vec<f64>> {
         }
         let (left, right) = (x[t - 1], x[end]);
         let span = (end - t + 1) as f64;
-        for i in t..end {
-            x[i] = left + (right - left) * (i + 1 - t) as f64 / span;
+        for (i, v) in x[t..end].iter_mut().enumerate() {
+            *v = left + (right - left) * (i + 1) as f64 / span;
         }
         t = end;
     }
@@ -155,8 +158,14 @@ impl Prepared {
         }
         for terms in fourier {
             for k in 1..=terms.harmonics {
-                candidates.push(Regressor::Sin { period: terms.period, k });
-                candidates.push(Regressor::Cos { period: terms.period, k });
+                candidates.push(Regressor::Sin {
+                    period: terms.period,
+                    k,
+                });
+                candidates.push(Regressor::Cos {
+                    period: terms.period,
+                    k,
+                });
             }
         }
         let mut xd = Vec::new();
@@ -189,8 +198,7 @@ impl Prepared {
     ///
     /// [`Error::Model`] when the regressors are collinear.
     pub fn ols_residuals(&self) -> Result<Vec<f64>> {
-        ols_residuals(&self.w, &self.xd).ok_or_else(|| {
-            Error::model(MODEL, "the regressors are collinear after differencing")
-        })
+        ols_residuals(&self.w, &self.xd)
+            .ok_or_else(|| Error::model(MODEL, "the regressors are collinear after differencing"))
     }
 }
