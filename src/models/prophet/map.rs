@@ -13,9 +13,18 @@ use augurs_prophet::optimizer::{
 use augurs_prophet::TrendIndicator;
 
 /// `|delta|` is smoothed as `sqrt(delta^2 + EPS^2) - EPS` so that L-BFGS sees a gradient
-/// everywhere. On Prophet's scaled data (`y / max|y|`, time in [0, 1]) this moves the optimum
-/// by far less than the changepoint effects that matter (`tau = 0.05`).
+/// everywhere. On Prophet's scaled data (`y / max|y|`, time in [0, 1]) the final `EPS` moves
+/// the optimum by far less than the changepoint effects that matter (`tau = 0.05`).
 pub const ABS_SMOOTHING: f64 = 1e-6;
+
+/// The smoothing is tightened in stages (a continuation): with `EPS = 1e-6` from the start the
+/// curvature at `delta = 0`, where every delta starts, is `1 / (tau EPS)` and L-BFGS's first
+/// line searches stall; each stage starts from the previous one's optimum.
+const SMOOTHING_STAGES: [f64; 3] = [1e-2, 1e-4, ABS_SMOOTHING];
+
+/// L-BFGS runs per stage at most; a run that stops early (a stalled line search) is restarted
+/// with fresh curvature memory while the objective still improves.
+const MAX_RESTARTS: usize = 10;
 
 /// Iteration cap, as Prophet's default L-BFGS run (Stan's `iter`).
 const MAX_ITERS: u64 = 10_000;
@@ -49,6 +58,8 @@ pub struct Objective {
     tau: f64,
     flat: bool,
     jacobian: bool,
+    /// The smoothing of `|delta|` in use.
+    eps: f64,
 }
 
 impl Objective {
@@ -79,6 +90,7 @@ impl Objective {
             tau: *data.tau,
             flat,
             jacobian,
+            eps: ABS_SMOOTHING,
         })
     }
 
@@ -171,8 +183,8 @@ impl Objective {
         grad[1] += m / 25.0;
         for j in 0..s {
             let d = theta[2 + j];
-            let smooth = (d * d + ABS_SMOOTHING * ABS_SMOOTHING).sqrt();
-            value += (smooth - ABS_SMOOTHING) / self.tau;
+            let smooth = (d * d + self.eps * self.eps).sqrt();
+            value += (smooth - self.eps) / self.tau;
             grad[2 + j] += d / smooth / self.tau;
         }
         for j in 0..kk {
@@ -228,6 +240,28 @@ impl Gradient for PerObservation {
             .map(|g| g / n)
             .collect())
     }
+}
+
+/// One L-BFGS run from `theta0`; returns the best point and the iterations used.
+fn lbfgs(
+    objective: &Objective,
+    theta0: &[f64],
+    max_iters: u64,
+) -> Result<(Vec<f64>, u64), OptError> {
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+        .with_tolerance_grad(1e-8)
+        .and_then(|s| s.with_tolerance_cost(1e-12))
+        .map_err(|e| OptError::string(e.to_string()))?;
+    let result = Executor::new(PerObservation(objective.clone()), solver)
+        .configure(|state| state.param(theta0.to_vec()).max_iters(max_iters))
+        .run()
+        .map_err(|e| OptError::string(format!("L-BFGS: {e}")))?;
+    let state = result.state();
+    let theta = state
+        .get_best_param()
+        .cloned()
+        .ok_or_else(|| OptError::static_str("L-BFGS returned no parameters"))?;
+    Ok((theta, state.get_iter().max(1)))
 }
 
 /// What the last optimisation found, kept for uncertainty sampling (augurs does not expose
@@ -288,20 +322,32 @@ impl Optimizer for LbfgsOptimizer {
             )));
         }
 
-        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-            .with_tolerance_grad(1e-8)
-            .and_then(|s| s.with_tolerance_cost(1e-12))
-            .map_err(|e| OptError::string(e.to_string()))?;
-        let iters = opts.iter.map_or(MAX_ITERS, u64::from);
-        let result = Executor::new(PerObservation(objective.clone()), solver)
-            .configure(|state| state.param(theta0).max_iters(iters))
-            .run()
-            .map_err(|e| OptError::string(format!("L-BFGS: {e}")))?;
-        let state = result.state();
-        let theta = state
-            .get_best_param()
-            .cloned()
-            .ok_or_else(|| OptError::static_str("L-BFGS returned no parameters"))?;
+        let max_iters = opts.iter.map_or(MAX_ITERS, u64::from);
+        let mut theta = theta0;
+        let mut iterations = 0;
+        for eps in SMOOTHING_STAGES {
+            let staged = Objective {
+                eps,
+                ..objective.clone()
+            };
+            let mut best = staged.value(&theta);
+            for _ in 0..MAX_RESTARTS {
+                if iterations >= max_iters {
+                    break;
+                }
+                let (next, used) = lbfgs(&staged, &theta, max_iters - iterations)?;
+                iterations += used;
+                let value = staged.value(&next);
+                let gained = best - value;
+                if value < best {
+                    theta = next;
+                    best = value;
+                }
+                if gained.is_nan() || gained <= 1e-10 * (1.0 + best.abs()) {
+                    break;
+                }
+            }
+        }
         let value = objective.value(&theta);
         if !value.is_finite() {
             return Err(OptError::static_str(
@@ -330,7 +376,7 @@ impl Optimizer for LbfgsOptimizer {
                 t_change: data.t_change.clone(),
                 flat: objective.flat,
                 objective: value,
-                iterations: state.get_iter(),
+                iterations,
             });
         }
         Ok(params)
@@ -367,6 +413,7 @@ mod tests {
             tau: 0.05,
             flat: false,
             jacobian: false,
+            eps: ABS_SMOOTHING,
         }
     }
 
