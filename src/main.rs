@@ -89,6 +89,18 @@ enum EvalCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// Fit every M4 hourly series, forecast 48 steps, report sMAPE, MASE, OWA and fit times.
+    M4 {
+        /// Directory with Hourly-train.csv and Hourly-test.csv.
+        #[arg(long)]
+        data: PathBuf,
+        /// Model: sarima, prophet, seasonal or snaive.
+        #[arg(long, default_value = "sarima")]
+        model: seer::eval::m4_run::M4Model,
+        /// Output format: table or json.
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -224,6 +236,14 @@ fn main() -> ExitCode {
         Command::Eval {
             command: EvalCommand::Tcpd { data, format },
         } => eval_tcpd(&data, format),
+        Command::Eval {
+            command:
+                EvalCommand::M4 {
+                    data,
+                    model,
+                    format,
+                },
+        } => eval_m4(&data, model, &format),
     };
     match result {
         Ok(code) => code,
@@ -329,6 +349,20 @@ fn eval_tcpd(data: &std::path::Path, format: OutputFormat) -> anyhow::Result<Exi
     match format {
         OutputFormat::Table => print!("{report}"),
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_m4(
+    data: &std::path::Path,
+    model: seer::eval::m4_run::M4Model,
+    format: &str,
+) -> anyhow::Result<ExitCode> {
+    let report = seer::eval::m4_run::run(data, model)?;
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
     }
     Ok(ExitCode::SUCCESS)
 }

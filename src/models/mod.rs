@@ -5,5 +5,8 @@ pub mod changepoint;
 pub mod crossing;
 pub mod dist;
 pub mod linear;
+pub mod prophet;
+pub mod sarima;
 pub mod seasonal;
 pub mod smoothing;
+pub mod traffic;
