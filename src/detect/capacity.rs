@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::template::humanize_duration;
 use crate::detect::changepoint::format_level;
-use crate::detect::{DetectorStats, Evidence, SkipReason, Verdict};
+use crate::detect::{DetectorStats, Evidence, Verdict};
 use crate::models::crossing::Crossing;
 use crate::models::linear::{LinearMethod, LinearTrend};
 use crate::models::smoothing::{HoltModel, TrendSelection, PHI_MAX};
@@ -194,20 +194,10 @@ impl CapacityDetector {
 
     /// Feeds one sample (in time order) and judges it.
     pub fn observe(&mut self, timestamp_ms: Millis, value: f64) -> Verdict {
-        self.stats.samples += 1;
-        if !value.is_finite() {
-            self.stats.not_finite += 1;
-            return Verdict::Skipped(SkipReason::NotFinite);
+        if let Err(reason) = self.stats.admit(self.last_ts, timestamp_ms, value) {
+            return Verdict::Skipped(reason);
         }
         match self.last_ts {
-            Some(last) if timestamp_ms == last => {
-                self.stats.duplicates += 1;
-                return Verdict::Skipped(SkipReason::Duplicate);
-            }
-            Some(last) if timestamp_ms < last => {
-                self.stats.out_of_order += 1;
-                return Verdict::Skipped(SkipReason::OutOfOrder);
-            }
             Some(last) if timestamp_ms - last > self.config.history_ms => {
                 self.stats.resets += 1;
                 self.buckets.clear();

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::alert::template::format_value;
-use crate::detect::{DetectorStats, Evidence, SkipReason, Verdict};
+use crate::detect::{DetectorStats, Evidence, Verdict};
 use crate::models::changepoint::{OnlineConfig, OnlineDetector, Shift, Step};
 use crate::time::{rfc3339, Millis};
 
@@ -64,21 +64,8 @@ impl ChangePointDetector {
 
     /// Feeds one sample (in time order) and judges it.
     pub fn observe(&mut self, timestamp_ms: Millis, value: f64) -> Verdict {
-        self.stats.samples += 1;
-        if !value.is_finite() {
-            self.stats.not_finite += 1;
-            return Verdict::Skipped(SkipReason::NotFinite);
-        }
-        match self.last_ts {
-            Some(last) if timestamp_ms == last => {
-                self.stats.duplicates += 1;
-                return Verdict::Skipped(SkipReason::Duplicate);
-            }
-            Some(last) if timestamp_ms < last => {
-                self.stats.out_of_order += 1;
-                return Verdict::Skipped(SkipReason::OutOfOrder);
-            }
-            _ => {}
+        if let Err(reason) = self.stats.admit(self.last_ts, timestamp_ms, value) {
+            return Verdict::Skipped(reason);
         }
         self.last_ts = Some(timestamp_ms);
 
@@ -154,6 +141,7 @@ pub(crate) fn format_level(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::SkipReason;
     use crate::models::changepoint::{AlertOn, Sensitivity};
 
     #[test]

@@ -185,6 +185,35 @@ pub struct DetectorStats {
 }
 
 impl DetectorStats {
+    /// Counts a sample and decides whether a detector may use it: finite, and later than the
+    /// series' previous sample (`last_ts`). Every detector family skips the same samples for
+    /// the same reasons, counted here in one place.
+    pub fn admit(
+        &mut self,
+        last_ts: Option<Millis>,
+        timestamp_ms: Millis,
+        value: f64,
+    ) -> Result<(), SkipReason> {
+        self.samples += 1;
+        let skip = if !value.is_finite() {
+            self.not_finite += 1;
+            SkipReason::NotFinite
+        } else {
+            match last_ts {
+                Some(last) if timestamp_ms == last => {
+                    self.duplicates += 1;
+                    SkipReason::Duplicate
+                }
+                Some(last) if timestamp_ms < last => {
+                    self.out_of_order += 1;
+                    SkipReason::OutOfOrder
+                }
+                _ => return Ok(()),
+            }
+        };
+        Err(skip)
+    }
+
     /// Adds `other` to these counts.
     pub fn add(&mut self, other: &DetectorStats) {
         self.samples += other.samples;

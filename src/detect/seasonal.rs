@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::detect::likelihood::{SurpriseConfig, SurpriseScorer};
 use crate::detect::range::RangeNovelty;
-use crate::detect::{BandPoint, DetectorStats, Evidence, SkipReason, Verdict};
+use crate::detect::{BandPoint, DetectorStats, Evidence, Verdict};
 use crate::models::seasonal::{tail_quantile, FittedSeasonal, SeasonalModel, SeasonalityMode};
 use crate::time::Millis;
 
@@ -173,20 +173,10 @@ impl SeasonalDetector {
 
     /// Feeds one sample and judges it.
     pub fn observe(&mut self, timestamp_ms: Millis, value: f64) -> Verdict {
-        self.stats.samples += 1;
-        if !value.is_finite() {
-            self.stats.not_finite += 1;
-            return Verdict::Skipped(SkipReason::NotFinite);
+        if let Err(reason) = self.stats.admit(self.last_ts, timestamp_ms, value) {
+            return Verdict::Skipped(reason);
         }
         match self.last_ts {
-            Some(last) if timestamp_ms == last => {
-                self.stats.duplicates += 1;
-                return Verdict::Skipped(SkipReason::Duplicate);
-            }
-            Some(last) if timestamp_ms < last => {
-                self.stats.out_of_order += 1;
-                return Verdict::Skipped(SkipReason::OutOfOrder);
-            }
             Some(last) if timestamp_ms - last > self.config.history_ms => {
                 self.stats.resets += 1;
                 self.first.clear();
@@ -517,6 +507,7 @@ fn interpolate(values: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::SkipReason;
 
     const STEP: Millis = 300_000;
 
